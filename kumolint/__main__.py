@@ -1,0 +1,3 @@
+from kumolint.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,106 @@
+"""Safe YAML composition shared by every YAML-reading parser.
+
+We use PyYAML's `compose()` (node trees), never `load()`: a node keeps the raw scalar text, its
+tag and its position, where a loaded value lies about file modes (`0644` vs `644`) and loses
+where it came from. Aliases stay shared nodes, so an alias bomb costs nothing until someone
+walks it; `walk()` visits each node once and never recurses, so deep nesting is safe too.
+
+YAML files are composed once; each extractor registered with `@yaml_extractor` gets the
+documents and returns facts (Ansible tasks, Kubernetes objects, compose files ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import yaml
+
+from kumolint.finding import Span
+from kumolint.model import ParseError
+
+Extractor = Callable[[str, list[yaml.Node]], Iterable[Any]]
+
+YAML_EXTRACTORS: dict[str, Extractor] = {}
+
+
+def yaml_extractor(name: str) -> Callable[[Extractor], Extractor]:
+    """Register a function that turns composed YAML documents into facts."""
+
+    def register(extract: Extractor) -> Extractor:
+        YAML_EXTRACTORS[name] = extract
+        return extract
+
+    return register
+
+
+def compose(path: str, text: str) -> tuple[list[yaml.Node], list[ParseError]]:
+    """All documents of `text` that compose, and a ParseError for the first one that does not."""
+    loader_class: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    documents: list[yaml.Node] = []
+    loader = loader_class(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                documents.append(node)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        last_line = text.count("\n") + (0 if text.endswith("\n") else 1)
+        span = (
+            Span(path, min(mark.line + 1, max(last_line, 1)), mark.column + 1)
+            if mark
+            else Span(path)
+        )
+        return documents, [ParseError(f"YAML: {error.problem or 'syntax error'}", span)]
+    except (yaml.YAMLError, RecursionError, ValueError) as error:
+        return documents, [
+            ParseError(f"YAML: cannot compose ({type(error).__name__})", Span(path))
+        ]
+    finally:
+        loader.dispose()
+    return documents, []
+
+
+def span_of(path: str, node: yaml.Node) -> Span:
+    start, end = node.start_mark, node.end_mark
+    return Span(path, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+def walk(root: yaml.Node) -> Iterator[yaml.Node]:
+    """Every node under `root` once, depth first, without recursion (alias bombs, deep nests)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        if isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                stack.extend((value, key))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+
+
+def get(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The value node under `key` in a mapping node (None when absent or not a mapping)."""
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for key_node, value in node.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+            return value  # type: ignore[no-any-return]
+    return None
+
+
+def items(node: yaml.Node | None) -> list[tuple[str, yaml.Node, yaml.Node]]:
+    """(key text, key node, value node) of a mapping node's scalar keys."""
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    return [(k.value, k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)]
+
+
+def scalar(node: yaml.Node | None) -> str | None:
+    """The raw text of a scalar node (None for anything else)."""
+    return node.value if isinstance(node, yaml.ScalarNode) else None
