@@ -140,16 +140,18 @@ def parse_config(table: Mapping[str, Any], source: str) -> Config:
     return config
 
 
-def rule_options(options_type: type[Any], settings: RuleSettings, rule_id: str) -> Any:
+def rule_options(
+    options_type: type[Any], settings: RuleSettings, rule_id: str, source: str = "config"
+) -> Any:
     """Build a rule's Options dataclass from its config table, checking names and types."""
     hints = typing.get_type_hints(options_type)
     names = {f.name.replace("_", "-"): f.name for f in dataclasses.fields(options_type)}
     values: dict[str, Any] = {}
     for key, value in settings.options.items():
         if key not in names:
-            raise ConfigError(f"rules.{rule_id}: unknown option {key!r}")
+            raise ConfigError(f"{source}: rules.{rule_id}: unknown option {key!r}")
         expected = hints[names[key]]
-        values[names[key]] = _coerce(value, expected, f"rules.{rule_id}.{key}")
+        values[names[key]] = _coerce(value, expected, f"{source}: rules.{rule_id}.{key}")
     return options_type(**values)
 
 

@@ -35,7 +35,11 @@ def run(
         if not config.is_enabled(rule.id):
             continue
         settings = config.rules.get(rule.id)
-        options = rule_options(rule.options, settings, rule.id) if settings else rule.options()
+        options = (
+            rule_options(rule.options, settings, rule.id, config.source)
+            if settings
+            else rule.options()
+        )
         default_severity = (settings.severity if settings else None) or rule.severity
         try:
             reports = [_normalise(item) for item in rule.check(model, options)]
