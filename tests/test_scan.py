@@ -1,4 +1,4 @@
-"""Discovery and reading: git vs walk, symlinks, special files, encodings, size and binary skips."""
+"""Discovery and reading: git or walk, symlinks, special files, encodings, skips."""
 
 from __future__ import annotations
 
