@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from kumolint import __version__
+from kumolint import __version__, baseline
 from kumolint.config import ConfigError, load_config
-from kumolint.finding import Severity
+from kumolint.finding import Finding, Severity
 from kumolint.formatters import Output
 from kumolint.registry import Rule, load_rules
 
@@ -87,6 +88,25 @@ def _parser() -> argparse.ArgumentParser:
         "--show-suppressed", action="store_true", help="also list suppressed findings"
     )
     check.add_argument("--quiet", action="store_true", help="no summary on stderr")
+    check.add_argument(
+        "--staged",
+        action="store_true",
+        help="lint the index (staged) version of the staged files, not the working tree",
+    )
+    check.add_argument(
+        "--baseline", type=Path, metavar="FILE", help="do not report findings accepted in FILE"
+    )
+    check.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="accept every current finding: write them to FILE (reasons already there are kept)",
+    )
+    check.add_argument(
+        "--report-stale-baseline",
+        action="store_true",
+        help="list baseline entries that match nothing any more, and fail when there are some",
+    )
 
     listing = commands.add_parser("rules", help="list every rule")
     listing.add_argument("--markdown", type=Path, metavar="DIR", help="write the rule catalogue")
@@ -109,7 +129,7 @@ def _check(rules: Mapping[str, Rule], args: argparse.Namespace) -> int:
     from kumolint.discover import find_root, repo_files
     from kumolint.scan import build_model
 
-    paths: list[Path] = args.paths or [Path()]
+    paths: list[Path] = args.paths or [args.root or Path()]
     for path in paths:
         if not path.exists() and not path.is_symlink():
             raise UsageError(f"{path}: no such file or directory")
@@ -124,31 +144,118 @@ def _check(rules: Mapping[str, Rule], args: argparse.Namespace) -> int:
         overrides["fail_on"] = Severity(args.fail_on)
     config = config.with_overrides(**overrides)
     scope = _scope(root, paths)
-    files, skipped = repo_files(root)
-    scan = build_model(root, files, config, skipped=skipped)
+    pairs = _outputs(args.format or ["auto"], args.output or [])
+    if args.report_stale_baseline and args.baseline is None:
+        raise UsageError("--report-stale-baseline needs --baseline FILE")
+    entries = _load_baseline(args.baseline) if args.baseline is not None else []
+    if args.staged:
+        from kumolint import staged
+
+        try:
+            snapshot = staged.snapshot(root, config.max_file_size + 1)
+        except staged.StagedError as error:
+            raise UsageError(str(error)) from None
+        scope = {p for p in snapshot.staged if scope is None or _under(p, scope)}
+        try:
+            scan = build_model(root, snapshot.files, config, reader=snapshot.reader)
+        finally:
+            snapshot.close()
+    else:
+        files, skipped = repo_files(root)
+        scan = build_model(root, files, config, skipped=skipped)
     result = engine.run(scan.model, rules, config, scope=scope)
+    errors = scan.internal_errors + result.internal_errors
+    for problem in errors:
+        print(f"kumolint: {problem}", file=sys.stderr)
+    if args.write_baseline is not None:
+        return _write_baseline(args.write_baseline, result.findings, args.quiet, errors)
+    findings, suppressed = result.findings, list(result.suppressed)
+    stale: list[baseline.Entry] = []
+    if args.baseline is not None:
+        applied = baseline.apply(entries, findings)
+        findings = applied.reported
+        suppressed = sorted([*suppressed, *applied.suppressed])
+        stale = [
+            e
+            for e in applied.stale
+            if config.is_enabled(e.rule) and (scope is None or _under(e.path, scope))
+        ]
     output = Output(
-        findings=result.findings,
+        findings=findings,
         rules=rules,
         files_scanned=len(scan.model.parsed),
-        skipped=[s for s in scan.model.skipped if scope is None or s.path in scope],
-        suppressed=result.suppressed if args.show_suppressed else (),
+        skipped=[s for s in scan.model.skipped if scope is None or _under(s.path, scope)],
+        suppressed=suppressed if args.show_suppressed else (),
     )
-    for name, target in _outputs(args.format or ["auto"], args.output or []):
-        text = formatters.get(name)(output)
+    for name, target in pairs:
+        shown = output
+        if name == "sarif" and not args.show_suppressed:
+            shown = replace(output, suppressed=suppressed)  # code scanning shows them dismissed
+        text = formatters.get(name)(shown)
         if target is None:
             sys.stdout.write(text)
         else:
             target.write_text(text, encoding="utf-8", errors="backslashreplace")
-    errors = scan.internal_errors + result.internal_errors
-    for error in errors:
-        print(f"kumolint: {error}", file=sys.stderr)
+    if any(name == "github" for name, _ in pairs):
+        _append_step_summary(output)
+    if args.report_stale_baseline:
+        for entry in stale:
+            print(
+                f"kumolint: stale baseline entry: {entry.rule} {_printable(entry.path)} "
+                f"{entry.fingerprint} matches no finding",
+                file=sys.stderr,
+            )
     if not args.quiet:
         print(_summary(output), file=sys.stderr)
     if errors:
         return EXIT_INTERNAL
-    failing = [f for f in result.findings if f.severity.rank >= config.fail_on.rank]
+    failing = [f for f in findings if f.severity.rank >= config.fail_on.rank]
+    if args.report_stale_baseline and stale and not args.exit_zero:
+        return EXIT_FINDINGS
     return EXIT_FINDINGS if failing and not args.exit_zero else EXIT_CLEAN
+
+
+def _load_baseline(path: Path) -> list[baseline.Entry]:
+    try:
+        return baseline.load(path)
+    except baseline.BaselineError as error:
+        raise UsageError(str(error)) from None
+
+
+def _write_baseline(
+    path: Path, findings: Sequence[Finding], quiet: bool, errors: Sequence[str]
+) -> int:
+    previous = _load_baseline(path) if path.exists() else []
+    entries = baseline.from_findings(findings, previous)
+    path.write_text(baseline.dumps(entries), encoding="utf-8")
+    if not quiet:
+        print(
+            f"kumolint: wrote {len(entries)} baseline entries ({len(findings)} findings) "
+            f"to {path}",
+            file=sys.stderr,
+        )
+    return EXIT_INTERNAL if errors else EXIT_CLEAN
+
+
+def _append_step_summary(output: Output) -> None:
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    from kumolint.formatters import github
+
+    try:
+        with open(target, "a", encoding="utf-8", errors="backslashreplace") as handle:
+            handle.write(github.summary(output))
+    except OSError as error:
+        print(f"kumolint: cannot write the job summary ({error.strerror})", file=sys.stderr)
+
+
+def _under(path: str, scope: Collection[str]) -> bool:
+    return path in scope or any(path.startswith(f"{s.rstrip('/')}/") for s in scope if s)
+
+
+def _printable(path: str) -> str:
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _scope(root: Path, paths: Sequence[Path]) -> set[str] | None:
