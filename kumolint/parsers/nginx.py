@@ -1,0 +1,540 @@
+"""Nginx configuration: bearer checks, auth headers, and what each location proxies to.
+
+crossplane's parser wants a file path, keeps line numbers only and drops the whole file on an
+unbalanced brace, so the tokens come from a small lexer here that follows nginx's own rules
+(quotes only at the start of a token, `\\` escapes, `${name}` inside a word, `#` comments) and
+keeps offsets. crossplane supplies the table of known directive names for the missing-`;`
+check. `include` is never followed: the rules resolve it against the repo's own files.
+Jinja statements (`{% … %}`) are blanked before lexing; `{{ var }}` stays part of its word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from kumolint.facts.nginx import (
+    AuthHeaderSet,
+    BearerCheck,
+    NginxFile,
+    NginxFlag,
+    NginxLocation,
+    NginxMap,
+    NginxUpstream,
+    TokenText,
+)
+from kumolint.finding import Span
+from kumolint.model import ParseError, Value
+from kumolint.parsers import parser
+from kumolint.parsers._text import LineIndex
+
+_TOKEN = re.compile(
+    r"""
+      (?P<space>\s+)
+    | (?P<comment>\#[^\n]*)
+    | (?P<quoted>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+    | (?P<open_quote>["'])
+    | (?P<word>(?:\\.|\$\{[^}\s]*\}|\{\{[^\n]*?\}\}|[^\s;{}\\])+)
+    | (?P<punct>[{};])
+    | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_JINJA_STATEMENT = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+_INI_SECTION = re.compile(r"^\s*\[[A-Za-z][^\]\n]*\]\s*$", re.MULTILINE)
+_ENV_REF = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+_TEMPLATE_REF = re.compile(r"\{\{-?\s*([\w.\[\]'\"]+)[^}]*\}\}")
+_BEARER = re.compile(r"bearer[ \t]+", re.IGNORECASE)
+_REGEX_BEARER = re.compile(r"\^?(?:bearer|\[Bb\]earer)(?:\\s\+|\\s|\[ \]\+?| \+| |\\ )", re.I)
+_REGEX_META = re.compile(r"(?<!\\)[.^$*+?()\[\]{}|]")
+_REJECTING_STATUS = {"401", "403", "444"}
+# Blocks whose body is a list of entries, not directives (no missing-`;` check inside).
+_ENTRY_BLOCKS = {"map", "types", "geo", "split_clients", "match", "charset_map", "upstream"}
+_MAP_SPECIAL_KEYS = {"default", "hostnames", "volatile", "include"}
+
+
+@dataclass
+class _Arg:
+    text: str
+    start: int
+    end: int
+    quoted: bool
+
+
+@dataclass
+class _Directive:
+    name: str
+    start: int
+    args: list[_Arg]
+    block: list[_Directive] | None = None
+    end: int = 0
+
+
+@dataclass
+class _Scope:
+    """What a location inherits from the levels around it."""
+
+    guards: tuple[str, ...] = ()
+    headers: list[tuple[str, _Arg | None]] | None = None
+    auth_request: bool = False
+    includes: tuple[str, ...] = ()
+
+
+@dataclass
+class _Tree:
+    root: list[_Directive] = field(default_factory=list)
+    errors: list[tuple[str, int]] = field(default_factory=list)
+    balanced: bool = True
+
+
+@parser(
+    "nginx",
+    globs=(
+        "nginx.conf",
+        "*nginx*.conf",
+        "*.nginx",
+        "*.nginxconf",
+        "*nginx*/*.conf",
+        "*nginx*/*.conf.j2",
+        "*nginx*/*.template",
+        "*.conf.template",
+        "**/sites-available/*",
+        "**/sites-enabled/*",
+        "**/conf.d/*.conf",
+        "**/snippets/*.conf",
+    ),
+)
+def parse(path: str, text: str) -> Iterator[Any]:
+    if not _looks_like_nginx(text):
+        return
+    template = _template_kind(path, text)
+    index = LineIndex(text)
+    tree = _build(_JINJA_STATEMENT.sub(lambda m: _blank(m[0]), text))
+    yield NginxFile(path, template, Span(path, 1, 1))
+    for message, offset in tree.errors:
+        yield ParseError(f"nginx: {message}", index.span(path, offset))
+    yield from _Analyzer(path, text, index, template, tree).facts()
+
+
+def _looks_like_nginx(text: str) -> bool:
+    code = re.sub(r"#[^\n]*", "", text)
+    if ";" not in code and "{" not in code:
+        return False
+    return not (_INI_SECTION.search(code) and "{" not in code)
+
+
+def _template_kind(path: str, text: str) -> str | None:
+    lower = path.lower()
+    if lower.endswith(".template") or ("/templates/" in f"/{lower}" and "${" in text):
+        return "envsubst"
+    if lower.endswith((".j2", ".jinja", ".jinja2", ".tpl")) or "{{" in text or "{%" in text:
+        return "jinja"
+    return None
+
+
+def _blank(segment: str) -> str:
+    return re.sub(r"[^\n]", " ", segment)
+
+
+def _build(text: str) -> _Tree:
+    """Directives and blocks from `text`; errors are (message, offset) pairs."""
+    from crossplane.analyzer import DIRECTIVES
+
+    tree = _Tree()
+    stack: list[_Directive] = []
+    words: list[_Arg] = []
+    current = tree.root
+    position = 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        assert match is not None  # the last alternative matches any character
+        kind, start, position = match.lastgroup, match.start(), match.end()
+        if kind in ("space", "comment"):
+            continue
+        if kind == "open_quote":
+            tree.errors.append(("unterminated quoted string", start))
+            break
+        if kind in ("word", "other"):
+            words.append(_Arg(match[0], start, position, False))
+            continue
+        if kind == "quoted":
+            words.append(_Arg(_unescape(match[0][1:-1]), start, position, True))
+            continue
+        char = match[0]
+        if char == "}":
+            if words:
+                tree.errors.append(('missing ";" before "}"', words[-1].end))
+                current.extend(_split_missing_semicolons(words, text, tree, DIRECTIVES, stack))
+                words = []
+            if not stack:
+                tree.errors.append(('unexpected "}"', start))
+                tree.balanced = False
+                continue
+            stack.pop().end = position
+            current = stack[-1].block if stack else tree.root  # type: ignore[assignment]
+            continue
+        if not words:
+            if char == "{":
+                tree.errors.append(('unexpected "{"', start))
+                tree.balanced = False
+            continue
+        directives = _split_missing_semicolons(words, text, tree, DIRECTIVES, stack)
+        words = []
+        current.extend(directives)
+        if char == "{":
+            opener = directives[-1]
+            opener.block = []
+            stack.append(opener)
+            current = opener.block
+            if opener.name.endswith("_by_lua_block"):
+                position = _skip_lua_block(text, position)
+                stack.pop().end = position
+                current = stack[-1].block if stack else tree.root  # type: ignore[assignment]
+        else:
+            directives[-1].end = position
+    if words:
+        tree.errors.append(('unexpected end of file, expecting ";" or "}"', words[0].start))
+        current.extend(_split_missing_semicolons(words, text, tree, DIRECTIVES, stack))
+    if stack:
+        tree.errors.append((f'"{{" of "{stack[-1].name}" is never closed', stack[-1].start))
+        tree.balanced = False
+    return tree
+
+
+def _split_missing_semicolons(
+    words: list[_Arg], text: str, tree: _Tree, known: Any, stack: list[_Directive]
+) -> list[_Directive]:
+    """One directive, or several when a line starts with a known directive name: a lost `;`."""
+    in_entries = bool(stack) and stack[-1].name in _ENTRY_BLOCKS
+    directives = [_Directive(words[0].text, words[0].start, [])]
+    previous = words[0]
+    for word in words[1:]:
+        new_line = "\n" in text[previous.end : word.start]
+        if new_line and not word.quoted and not in_entries and word.text in known:
+            tree.errors.append((f'missing ";" before "{word.text}"', previous.end))
+            directives.append(_Directive(word.text, word.start, []))
+        else:
+            directives[-1].args.append(word)
+        previous = word
+    return directives
+
+
+def _skip_lua_block(text: str, position: int) -> int:
+    depth = 1
+    quote = ""
+    while position < len(text) and depth:
+        char = text[position]
+        if quote:
+            if char == "\\":
+                position += 1
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        position += 1
+    return position
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\([\"'\\])", r"\1", text)
+
+
+class _Analyzer:
+    """Walks the directive tree once and turns what matters for auth into facts."""
+
+    def __init__(
+        self, path: str, text: str, index: LineIndex, template: str | None, tree: _Tree
+    ) -> None:
+        self.path = path
+        self.text = text
+        self.index = index
+        self.template = template
+        self.tree = tree
+        self.sets: dict[str, _Arg] = {}
+        self.out: list[Any] = []
+
+    def facts(self) -> list[Any]:
+        for directive in _all(self.tree.root):
+            if directive.name == "set" and len(directive.args) == 2:
+                self.sets.setdefault(directive.args[0].text.lstrip("$"), directive.args[1])
+        self._facts_anywhere(self.tree.root)
+        if self.tree.balanced:
+            root = self._level(self.tree.root, _Scope())
+            self._locations(self.tree.root, root, root.guards)
+            if not any(d.name in ("http", "server") for d in self.tree.root):
+                self._snippet(self.tree.root)
+        return self.out
+
+    def span(self, start: int, end: int | None = None) -> Span:
+        return self.index.span(self.path, start, end)
+
+    # Facts that do not depend on nesting: checks, maps, flags, upstreams, auth headers.
+
+    def _facts_anywhere(self, block: list[_Directive]) -> None:
+        for directive in _all(block):
+            name, args = directive.name, directive.args
+            if name == "map" and len(args) == 2:
+                self.out.append(NginxMap(args[0].text, args[1].text, self.span(directive.start)))
+                if args[0].text == "$http_authorization":
+                    self._map_entries(directive)
+            elif name == "if" and directive.block is not None:
+                self._if(directive)
+            elif name == "upstream" and args and directive.block is not None:
+                servers = tuple(
+                    d.args[0].text for d in directive.block if d.name == "server" and d.args
+                )
+                self.out.append(NginxUpstream(args[0].text, servers, self.span(directive.start)))
+            elif (
+                name == "proxy_set_header"
+                and len(args) == 2
+                and args[0].text.lower() == "authorization"
+                and args[1].text.strip()
+            ):
+                self._auth_header(args[1])
+
+    def _map_entries(self, directive: _Directive) -> None:
+        for entry in directive.block or ():
+            key = entry.name
+            if key in _MAP_SPECIAL_KEYS or not entry.args:
+                continue
+            if key.startswith("~"):
+                token = _regex_literal(key.lstrip("~*"))
+                if token is not None:
+                    offset = self._raw_offset(entry.start, token)
+                    self._check(TokenText("literal", Value(token)), "map-regex", offset, entry)
+                continue
+            self._bearer(key, entry.start, "map", entry)
+
+    def _if(self, directive: _Directive) -> None:
+        variable, operator, value = _condition(directive.args)
+        tested = tuple(v for v in (variable,) if v) + tuple(
+            f"${m[1] or m[2]}" for m in _ENV_REF.finditer(value.text if value else "")
+        )
+        for child in directive.block or ():
+            if child.name == "set" and child.args:
+                self.out.append(NginxFlag(child.args[0].text, tested, self.span(child.start)))
+        if variable != "$http_authorization" or value is None:
+            return
+        if operator in ("=", "!="):
+            self._bearer(value.text, value.start, "if", directive, value)
+        elif operator.lstrip("!") in ("~", "~*"):
+            token = _regex_literal(value.text)
+            if token is not None:
+                offset = self._raw_offset(value.start, token)
+                self._check(TokenText("literal", Value(token)), "if", offset, directive)
+
+    def _bearer(
+        self, text: str, start: int, how: str, directive: _Directive, arg: _Arg | None = None
+    ) -> None:
+        match = _BEARER.match(text)
+        if match is None:
+            return
+        rest = text[match.end() :]
+        offset = self._raw_offset(start, rest)
+        reference = _reference(rest)
+        if reference is not None and reference[0] == "nginx-var" and reference[1] in self.sets:
+            set_arg = self.sets[reference[1]]
+            token = self._classify(set_arg.text)
+            self._check(token, "set", set_arg.start + int(set_arg.quoted), directive)
+            return
+        self._check(self._classify(rest), how, offset, directive)
+
+    def _check(self, token: TokenText, how: str, offset: int, directive: _Directive) -> None:
+        if token.kind == "literal" and not (token.value and token.value.text):
+            return
+        self.out.append(
+            BearerCheck(token, how, self.span(offset), self.span(directive.start, directive.end))
+        )
+
+    def _auth_header(self, value: _Arg) -> None:
+        match = _BEARER.match(value.text)
+        scheme = "bearer" if match else value.text.split(" ", 1)[0].lower()
+        rest = value.text[match.end() :] if match else value.text
+        offset = self._raw_offset(value.start, rest)
+        self.out.append(AuthHeaderSet(self._classify(rest), scheme, self.span(offset)))
+
+    def _classify(self, token: str) -> TokenText:
+        reference = _reference(token)
+        if reference is None:
+            if "$" in token or "{{" in token:
+                return TokenText("nginx-var", None, None)
+            return TokenText("literal", Value(token))
+        kind, name = reference
+        if kind == "nginx-var":
+            if name in self.sets:
+                return self._classify(self.sets[name].text)
+            if self.template == "envsubst" or name.isupper():
+                return TokenText("env-var", None, name)
+        return TokenText(kind, None, name)
+
+    def _raw_offset(self, start: int, needle: str) -> int:
+        """Where `needle` starts in the raw token at `start` (quotes and escapes included)."""
+        line_end = self.text.find("\n", start)
+        found = self.text.find(needle, start, None if line_end == -1 else line_end)
+        return found if found != -1 else start
+
+    # Locations: what each proxies to, and which checks and header settings apply to it.
+
+    def _locations(
+        self,
+        block: list[_Directive],
+        scope: _Scope,
+        server_guards: tuple[str, ...],
+    ) -> None:
+        for directive in block:
+            if directive.block is None:
+                continue
+            if directive.name in ("http", "server"):
+                level = self._level(directive.block, scope)
+                guards = level.guards if directive.name == "server" else ()
+                self._locations(directive.block, level, guards)
+            elif directive.name == "location":
+                level = self._level(directive.block, scope)
+                level.guards = server_guards + level.guards
+                self._location(directive, level)
+                self._locations(directive.block, level, server_guards)
+
+    def _level(self, block: list[_Directive], outer: _Scope) -> _Scope:
+        headers = [
+            (d.args[0].text.lower(), d.args[1] if len(d.args) > 1 else None)
+            for d in block
+            if d.name == "proxy_set_header" and d.args
+        ]
+        auth_request = outer.auth_request
+        for directive in block:
+            if directive.name == "auth_request" and directive.args:
+                auth_request = directive.args[0].text != "off"
+        includes = tuple(d.args[0].text for d in block if d.name == "include" and d.args)
+        return _Scope(
+            guards=tuple(g for d in block if d.name == "if" for g in _guard(d)),
+            headers=headers or outer.headers,
+            auth_request=auth_request,
+            includes=outer.includes + includes,
+        )
+
+    def _location(self, directive: _Directive, scope: _Scope) -> None:
+        proxy = next((d for d in _own(directive.block) if d.name == "proxy_pass" and d.args), None)
+        target = proxy.args[0] if proxy else None
+        self.out.append(
+            NginxLocation(
+                span=self.span(directive.start),
+                match=" ".join(a.text for a in directive.args),
+                proxy_pass=target.text if target else None,
+                proxy_pass_span=self.span(target.start, target.end) if target else None,
+                guards=scope.guards,
+                auth_request=scope.auth_request,
+                auth_header=_auth_header_effect(scope.headers),
+                includes=scope.includes,
+            )
+        )
+
+    def _snippet(self, block: list[_Directive]) -> None:
+        scope = self._level(block, _Scope())
+        if not (scope.guards or scope.headers or scope.auth_request or scope.includes):
+            return
+        proxy = next((d for d in block if d.name == "proxy_pass" and d.args), None)
+        self.out.append(
+            NginxLocation(
+                span=Span(self.path, 1, 1),
+                match="",
+                proxy_pass=proxy.args[0].text if proxy else None,
+                proxy_pass_span=self.span(proxy.args[0].start) if proxy else None,
+                guards=scope.guards,
+                auth_request=scope.auth_request,
+                auth_header=_auth_header_effect(scope.headers),
+                includes=scope.includes,
+                snippet=True,
+            )
+        )
+
+
+def _all(block: Iterable[_Directive]) -> Iterator[_Directive]:
+    stack = list(reversed(list(block)))
+    while stack:
+        directive = stack.pop()
+        yield directive
+        if directive.block:
+            stack.extend(reversed(directive.block))
+
+
+def _own(block: list[_Directive] | None) -> Iterator[_Directive]:
+    """A location's directives, including those inside its `if` blocks, not nested locations."""
+    for directive in block or ():
+        yield directive
+        if directive.name == "if":
+            yield from directive.block or ()
+
+
+def _condition(args: list[_Arg]) -> tuple[str | None, str, _Arg | None]:
+    """`($var op value)` -> (var, op, value); `($var)` -> (var, "", None)."""
+    parts = [a for a in args if a.text != ")"]
+    if not parts:
+        return None, "", None
+    first = parts[0].text.lstrip("(").strip()
+    if len(parts) == 1:
+        return (first.rstrip(")") or None), "", None
+    value = parts[-1]
+    if not value.quoted and value.text.endswith(")"):
+        value = _Arg(value.text[:-1], value.start, value.end - 1, False)
+    if len(parts) == 2:
+        return first or None, "", None
+    return first or None, parts[1].text, value
+
+
+def _guard(directive: _Directive) -> tuple[str, ...]:
+    """The variables an `if (…) { return 401|403|444; }` tests, or () for any other `if`."""
+    rejects = any(
+        d.name == "return" and d.args and d.args[0].text in _REJECTING_STATUS
+        for d in directive.block or ()
+    )
+    if not rejects:
+        return ()
+    variable, operator, value = _condition(directive.args)
+    if variable is None:
+        return ()
+    if (
+        variable == "$http_authorization"
+        and operator in ("=", "!=")
+        and not (value and value.text)
+    ):
+        return ()  # only tests that some header is present
+    return (variable,)
+
+
+def _auth_header_effect(headers: list[tuple[str, _Arg | None]] | None) -> str | None:
+    for name, value in reversed(headers or []):
+        if name == "authorization":
+            return "set" if value is not None and value.text.strip() else "strip"
+    return None
+
+
+def _reference(token: str) -> tuple[str, str] | None:
+    """("env-var"|"nginx-var"|"template-var", name) when the whole token is one reference."""
+    token = token.strip()
+    match = _TEMPLATE_REF.fullmatch(token)
+    if match:
+        return "template-var", match[1]
+    match = _ENV_REF.fullmatch(token)
+    if match:
+        return ("nginx-var", match[2]) if match[2] else ("nginx-var", match[1])
+    return None
+
+
+def _regex_literal(pattern: str) -> str | None:
+    """The token of a `^Bearer\\s+<literal>$` regex, or None when it is not a plain literal."""
+    pattern = pattern.strip()
+    match = _REGEX_BEARER.match(pattern)
+    if match is None:
+        return None
+    rest = pattern[match.end() :]
+    if rest.endswith("$") and not rest.endswith("\\$"):
+        rest = rest[:-1]
+    if not rest or _REGEX_META.search(rest):
+        return None
+    return re.sub(r"\\(.)", r"\1", rest)
