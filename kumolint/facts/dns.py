@@ -1,0 +1,63 @@
+"""Facts about DNS data declared in the repo: records, zone `$INCLUDE`s, and MTA hosts.
+
+Every format (zone files, Terraform, DNSControl, octoDNS, Ansible) is normalised to
+`DnsRecord`; the KL5xx rules never care which tool declared a record. Fields may be added
+(with defaults); do not rename.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kumolint.finding import Span
+
+
+@dataclass(frozen=True, slots=True)
+class DnsRecord:
+    """One resource record: `owner_fqdn` is lower case with the trailing dot.
+
+    `rdata_text` is the presentation form of the data. For TXT and SPF records `txt` holds the
+    character-strings joined with no separator (RFC 7208 section 3.3) and `strings` the
+    strings themselves. `exact` is False when the data holds something kumolint cannot know
+    (a Terraform variable, a Jinja expression): such a record exists, but its text is a guess.
+    `relative_owner` is set when the owner was made absolute with an origin guessed from the
+    file name, so a zone that `$INCLUDE`s this file can re-root it ("@" for the apex).
+    """
+
+    owner_fqdn: str
+    type: str
+    rdata_text: str
+    span: Span
+    source: str = "zone"  # "zone" | "terraform" | "dnscontrol" | "octodns" | "ansible"
+    ttl: int | None = None
+    txt: str | None = None
+    strings: tuple[str, ...] = ()
+    exact: bool = True
+    relative_owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneInclude:
+    """A `$INCLUDE file [origin]` line; the rules resolve `filename` against the repo files.
+
+    `origin` is the origin the included records get: the directive's own, else the including
+    file's origin at that line (None when that origin was only guessed).
+    """
+
+    filename: str
+    origin: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class MtaHost:
+    """A host of an inventory group named like kumomta/mta/proxy, with its `ansible_host`.
+
+    `role` is "proxy" when the group or host name says proxy, else "mta".
+    """
+
+    name: str
+    address: str
+    group: str
+    role: str
+    span: Span
