@@ -1,0 +1,132 @@
+"""tree-sitter plumbing for the Lua parser: the cached parser, node text, string values, spans.
+
+tree-sitter counts columns in bytes; kumolint's spans count characters, so every position
+goes through `LuaSource.span`, which converts per line (only lines with non-ASCII bytes pay).
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+from typing import TYPE_CHECKING, Any
+
+from kumolint.finding import Span
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Tree
+
+_ESCAPE = re.compile(
+    rb"\\(?:(?P<simple>[abfnrtv\\\"'\n])|x(?P<hex>[0-9A-Fa-f]{2})|(?P<dec>[0-9]{1,3})"
+    rb"|u\{(?P<uni>[0-9A-Fa-f]{1,8})\}|(?P<z>z\s*))"
+)
+_SIMPLE = {
+    b"a": b"\a",
+    b"b": b"\b",
+    b"f": b"\f",
+    b"n": b"\n",
+    b"r": b"\r",
+    b"t": b"\t",
+    b"v": b"\v",
+    b"\\": b"\\",
+    b'"': b'"',
+    b"'": b"'",
+    b"\n": b"\n",
+}
+_CONTINUATION = re.compile(rb"[\x80-\xbf]")
+
+
+@functools.lru_cache(maxsize=1)
+def lua_parser() -> Any:
+    """The tree-sitter parser for Lua, built once per process (imported lazily)."""
+    import tree_sitter
+    import tree_sitter_lua
+
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_lua.language()))
+
+
+class LuaSource:
+    """One Lua file as bytes, its tree, and position conversion."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.data = text.encode("utf-8", "surrogatepass")
+        self.tree: Tree = lua_parser().parse(self.data)
+        self._line_starts: list[int] | None = None
+        self._continuations: dict[int, list[int]] = {}
+
+    def text(self, node: Node) -> str:
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    def span(self, node: Node) -> Span:
+        line, column = self._position(node.start_point[0], node.start_point[1])
+        end_line, end_column = self._position(node.end_point[0], node.end_point[1])
+        return Span(self.path, line, column, end_line, end_column)
+
+    def _position(self, row: int, byte_column: int) -> tuple[int, int]:
+        if self._line_starts is None:
+            starts = [0]
+            start = self.data.find(b"\n")
+            while start != -1:
+                starts.append(start + 1)
+                start = self.data.find(b"\n", start + 1)
+            self._line_starts = starts
+        if row >= len(self._line_starts):
+            return row + 1, byte_column + 1
+        if row not in self._continuations:
+            begin = self._line_starts[row]
+            end = self._line_starts[row + 1] - 1 if row + 1 < len(self._line_starts) else None
+            line = self.data[begin:end]
+            self._continuations[row] = (
+                [] if line.isascii() else [m.start() for m in _CONTINUATION.finditer(line)]
+            )
+        skipped = bisect.bisect_left(self._continuations[row], byte_column)
+        return row + 1, byte_column - skipped + 1
+
+
+def string_value(source: LuaSource, node: Node) -> str | None:
+    """The value of a Lua string literal node, escapes decoded; None if it is not one."""
+    if node.type != "string":
+        return None
+    content = node.child_by_field_name("content")
+    start = node.child_by_field_name("start")
+    if content is None:
+        return ""
+    raw = source.data[content.start_byte : content.end_byte]
+    if start is not None and source.data[start.start_byte : start.start_byte + 1] == b"[":
+        # A long string drops the newline right after its opening bracket.
+        if raw.startswith(b"\r\n"):
+            raw = raw[2:]
+        elif raw.startswith(b"\n"):
+            raw = raw[1:]
+        return raw.decode("utf-8", "replace")
+    return _ESCAPE.sub(_unescape, raw).decode("utf-8", "replace")
+
+
+def _unescape(match: re.Match[bytes]) -> bytes:
+    if match["simple"] is not None:
+        return _SIMPLE[match["simple"]]
+    if match["hex"] is not None:
+        return bytes([int(match["hex"], 16)])
+    if match["dec"] is not None:
+        return bytes([min(int(match["dec"]), 255)])
+    if match["uni"] is not None:
+        code = int(match["uni"], 16)
+        return chr(code).encode("utf-8", "surrogatepass") if code <= 0x10FFFF else b""
+    return b""  # \z skips the following whitespace
+
+
+def first_error(root: Node) -> Node | None:
+    """The first ERROR or MISSING node, in document order (descends only into broken parts)."""
+    if root.is_error or root.is_missing:
+        return root
+    node = root
+    while True:
+        for child in node.children:
+            if child.is_missing or child.is_error:
+                return child
+            if child.has_error:
+                node = child
+                break
+        else:
+            return node if node is not root else None
