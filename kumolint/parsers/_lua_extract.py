@@ -1,4 +1,4 @@
-"""Lua policy syntax tree -> policy facts (env reads, secrets, HTTP auth, egress, listeners, hooks).
+"""Lua policy syntax tree -> facts: env reads, secrets, HTTP auth, egress, listeners, hooks.
 
 Values are resolved one step (two for `local A = B`): a literal, an `os.getenv` read with its
 `or` fallback, or a local / field bound to one. Scoping is approximated by "the last binding
@@ -121,10 +121,10 @@ class _Extractor:
             if any(self.path(value) == "os.getenv" for _, value in bound):
                 self.getenv_names.add(key)
         for call in self.calls:
-            name = self.call_name(call)
-            if name == "error":
+            callee = self.call_name(call)
+            if callee == "error":
                 self.error_calls.append(call.start_byte)
-            elif name == "assert":
+            elif callee == "assert":
                 args = self.args(call)
                 key = self.path(args[0]) if args else None
                 if key is not None:
