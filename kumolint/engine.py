@@ -7,10 +7,15 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from kumolint.config import Config, ConfigError, rule_options
+from kumolint.facts.run import RunState
 from kumolint.finding import Finding, Severity, Span, Suppression
 from kumolint.model import InlineIgnore, RepoModel
-from kumolint.registry import Report, Rule, Yield
+from kumolint.registry import REGISTRY, Report, Rule, Yield
 from kumolint.scan import describe_internal_error
+
+# Rules that judge the run itself (unused suppressions): they run after all the others and
+# see a RunState fact describing what those did.
+RUNS_LAST = frozenset({"KL002"})
 
 
 @dataclass
@@ -31,7 +36,8 @@ def run(
     """Findings of every enabled rule; with `scope`, only those located in (or related to) it."""
     ignores = _ignores_by_place(model.of(InlineIgnore))
     result = RunResult([])
-    for rule in rules.values():
+    completed: set[str] = set()
+    for rule in sorted(rules.values(), key=lambda r: r.id in RUNS_LAST):
         if not config.is_enabled(rule.id):
             continue
         settings = config.rules.get(rule.id)
@@ -41,8 +47,9 @@ def run(
             else rule.options()
         )
         default_severity = (settings.severity if settings else None) or rule.severity
+        view = _with_run_state(model, result, completed, rules) if rule.id in RUNS_LAST else model
         try:
-            reports = [_normalise(item) for item in rule.check(model, options)]
+            reports = [_normalise(item) for item in rule.check(view, options)]
         except ConfigError:
             raise
         except Exception as error:
@@ -50,6 +57,7 @@ def run(
                 describe_internal_error(rule.id, "the repository", error)
             )
             continue
+        completed.add(rule.id)
         for report in reports:
             finding = _stamp(rule, report, default_severity)
             if scope is not None and not _in_scope(finding, scope):
@@ -67,6 +75,19 @@ def run(
     result.findings.sort()
     result.suppressed.sort()
     return result
+
+
+def _with_run_state(
+    model: RepoModel, result: RunResult, completed: Collection[str], rules: Mapping[str, Rule]
+) -> RepoModel:
+    """The model plus one RunState fact: what the rules that already ran have done."""
+    silenced = frozenset(
+        (f.span.path, f.span.line, f.rule_id)
+        for f in result.suppressed
+        if f.suppression is not None and f.suppression.kind == "in-source"
+    )
+    state = RunState(silenced, frozenset(completed), frozenset(REGISTRY) | frozenset(rules))
+    return replace(model, facts={**model.facts, RunState: (state,)})
 
 
 def fingerprint(rule_id: str, path: str, key: str) -> str:
