@@ -26,6 +26,8 @@ class InstalledFile:
     raw_mode: str | None = None  # the mode as written, for messages ("644", "u=rw,o=r")
     source: str | None = None  # the repo file installed there, when known
     notifies: tuple[str, ...] = ()  # Ansible handlers notified by the task
+    mode_note: str = ""  # a trap in how the mode is written ("unquoted 644 is decimal ...")
+    secret_hint: str = ""  # the tool itself marks the content secret ("Kubernetes Secret")
 
 
 @dataclass(frozen=True, slots=True)
