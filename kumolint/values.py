@@ -26,16 +26,18 @@ NOT_A_SECRET_NAME = re.compile(
 )
 _PLACEHOLDER_WORDS = re.compile(
     r"""^(?:
-        change[-_ ]?me\w* | changeit | replace[-_ ]?me\w* | replace[-_ ]this\w* | to[-_ ]?do
-      | tbd | fixme | x{3,} | \*{3,} | \.{3}|…
-      | (?:your|my|the)[-_ ]?\w[\w-]* | example\w* | sample\w* | dummy\w* | fake\w* | test
-      | placeholder\w* | redacted | secret | password | token | none | null | nil | undefined
+        change[-_ ]?me[\w-]* | changeit | replace[-_ ]?me[\w-]* | replace[-_ ]this[\w-]*
+      | to[-_ ]?do | tbd | fixme | x{3,} | \*{3,} | \.{3}|…
+      | (?:your|my|the)[-_ ]?\w[\w-]* | example[\w-]* | sample[\w-]* | dummy[\w-]*
+      | fake[\w-]* | test | placeholder[\w-]* | redacted | secret | password | token
+      | none | null | nil | undefined
       | set[-_ ]?me | insert[-_ ].* | put[-_ ].*[-_ ]here | .*[-_]here | n/?a
     )$""",
     re.IGNORECASE | re.VERBOSE,
 )
 _TEMPLATE = re.compile(
-    r"^<[^<>]+>$|\$\{[^}]*\}|^\$[A-Za-z_][A-Za-z0-9_]*$|\{\{.*\}\}|\{%.*%\}|%\([^)]+\)[sd]"
+    r"^<[^<>]+>$|<[A-Za-z][A-Za-z0-9_. -]*>|\$\{[^}]*\}|^\$[A-Za-z_][A-Za-z0-9_]*$"
+    r"|\{\{.*\}\}|\{%.*%\}|%\([^)]+\)[sd]"
     r"|^@[A-Za-z_]+@$|^__[A-Z0-9_]+__$|^\(\(.*\)\)$|^vault:|^secret:|^ENC\[|^!vault"
     r"|^\$ANSIBLE_VAULT|^arn:aws:secretsmanager:|^projects/[^/]+/secrets/|^op://|^sops:"
 )

@@ -18,6 +18,13 @@ class EnvAssignment:
     name_span: Span
     dialect: str  # "systemd" | "dotenv" | "k8s-secret" | "compose" | "unit-environment"
     quoted: bool = False
+    # The consumer drops this line (systemd ignores `export NAME=...`): the value is still
+    # committed, but the variable is not set.
+    ignored: bool = False
+    # k8s-secret: the Secret's metadata.name; compose: the service name.
+    owner: str = ""
+    # compose: the service's image (empty elsewhere).
+    image: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,3 +34,7 @@ class EnvFile:
     path: str
     dialect: str
     span: Span
+    # The file name without template suffixes (`kumomta.env.j2` -> `kumomta.env`), lower case.
+    base_name: str = ""
+    # Named like a template (*.example, *.sample, *.template, *.dist, *.j2, ...).
+    template: bool = False

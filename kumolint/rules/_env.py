@@ -1,0 +1,114 @@
+"""Shared judgements of the env-file rules (KL101-KL105), usable by other families too.
+
+"Is this a KumoMTA env file?" has one answer here: by name (`default/kumomta`, `kumomta.env`,
+`kumod.env`, `kumo-common.env`, debian `kumomta.default`, and their templates) or by content
+(it assigns at least two `required-env` variables). KumoProxy's own `kumoproxy.env` is not one.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from kumolint.config import Config
+from kumolint.facts.env import EnvAssignment, EnvFile
+from kumolint.model import RepoModel
+from kumolint.values import is_high_entropy, is_secret_name
+
+KUMOMTA_ENV_NAMES = frozenset(
+    {
+        "kumomta",
+        "kumod",
+        "kumo-common",
+        "kumomta.env",
+        "kumod.env",
+        "kumo-common.env",
+        "kumomta.default",
+        "kumod.default",
+        "kumomta.conf",
+    }
+)
+# The stock kumomta.service reads both; variables may be split between them.
+STOCK_PAIR = frozenset({"kumo-common.env", "kumod.env"})
+SECRET_ROLES = ("injection-token", "webhook-token")
+# Systemd unit `Environment=` lines are EnvAssignments too (dialect "unit-environment"); their
+# secrets are KL404's, so the env-file secret rule reads only these.
+ENV_FILE_DIALECTS = frozenset({"systemd", "dotenv", "k8s-secret", "compose"})
+_PATH_LIKE = re.compile(r"(?:/[A-Za-z0-9._-]{1,40}){2,}/?")
+_KUMO_OWNER = re.compile(r"kumomta|kumod|kumo-mta", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class EnvFileView:
+    """One env file with its assignments, in file order."""
+
+    file: EnvFile
+    assignments: tuple[EnvAssignment, ...]
+
+    @property
+    def names(self) -> frozenset[str]:
+        """Names the consumer actually sets (lines it ignores do not count)."""
+        return frozenset(a.name for a in self.assignments if not a.ignored)
+
+
+def env_files(model: RepoModel) -> list[EnvFileView]:
+    by_path: dict[str, list[EnvAssignment]] = {}
+    for assignment in model.of(EnvAssignment):
+        by_path.setdefault(assignment.span.path, []).append(assignment)
+    return [EnvFileView(f, tuple(by_path.get(f.path, ()))) for f in model.of(EnvFile)]
+
+
+def is_kumomta_env_file(view: EnvFileView, config: Config) -> bool:
+    """Named like KumoMTA's env file, or assigns two or more `required-env` variables."""
+    if view.file.base_name in KUMOMTA_ENV_NAMES:
+        return True
+    if view.file.base_name.startswith("kumoproxy"):
+        return False
+    return len(view.names & set(config.required_env)) >= 2
+
+
+def is_kumomta_owner(assignment: EnvAssignment) -> bool:
+    """A compose service or Kubernetes Secret that belongs to KumoMTA (not KumoProxy)."""
+    text = f"{assignment.owner} {assignment.image}"
+    return bool(_KUMO_OWNER.search(text)) and "kumoproxy" not in text.lower()
+
+
+def kumomta_assignments(model: RepoModel) -> Iterable[EnvAssignment]:
+    """Every assignment that lands in KumoMTA's environment, as far as the repo says."""
+    config = model.config
+    kumo_paths = {v.file.path for v in env_files(model) if is_kumomta_env_file(v, config)}
+    for assignment in model.of(EnvAssignment):
+        in_file = assignment.span.path in kumo_paths
+        in_object = assignment.dialect in ("compose", "k8s-secret")
+        if in_file or (in_object and is_kumomta_owner(assignment)):
+            yield assignment
+
+
+def secret_variable_names(config: Config) -> tuple[str, ...]:
+    return tuple(name for role in SECRET_ROLES for name in config.role_names(role))
+
+
+def is_secret_variable(name: str, config: Config) -> bool:
+    return is_secret_name(name, secret_variable_names(config))
+
+
+def role_of(name: str, config: Config, roles: Iterable[str]) -> str | None:
+    for role in roles:
+        if name in config.role_names(role):
+            return role
+    return None
+
+
+def is_file_reference(text: str) -> bool:
+    """`/run/secrets/api_token`: a path to where the secret lives, not the secret."""
+    stripped = text.strip()
+    return bool(_PATH_LIKE.fullmatch(stripped)) and not is_high_entropy(stripped.replace("/", ""))
+
+
+def pair_directory(view: EnvFileView) -> str | None:
+    """The directory of a stock `kumo-common.env` / `kumod.env` file (they are read together)."""
+    if view.file.base_name in STOCK_PAIR:
+        return f"{posixpath.dirname(view.file.path)}|{view.file.template}"
+    return None
