@@ -61,6 +61,7 @@ _DOTENV_ESCAPES = {
     "'": "'",
 }
 _SPACE = " \t\r\f\v"
+_INLINE_COMMENT = re.compile(r"[ \t]#")
 MAX_ERRORS_PER_FILE = 10
 
 
@@ -354,7 +355,7 @@ def _dotenv_value(text: str, pos: int) -> tuple[str, int, int, bool, tuple[str, 
             problem = ("dotenv: unexpected text after the closing quote", raw_end)
         return "".join(pieces), raw_end, after_end, True, problem
     raw = text[pos:line_end]
-    comment = re.search(r"[ \t]#", raw)
+    comment = _INLINE_COMMENT.search(raw)
     if comment:
         raw = raw[: comment.start()]
     value = raw.rstrip(_SPACE)
