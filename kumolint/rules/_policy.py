@@ -1,0 +1,60 @@
+"""Shared judgements for the KL2xx policy rules (KumoMTA Lua policy and helper data)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from kumolint.facts.lua import EnvRead, HttpAuth
+from kumolint.model import RepoModel
+from kumolint.values import ip_address, is_placeholder, is_secret_name, is_trivial
+
+TOKEN_ROLES = ("injection-token", "webhook-token")
+DEPLOYMENT_ROLES = ("webhook-url", "proxy-host", "egress-ip", "helo")
+_LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+_PATH_LIKE = re.compile(r"^(?:/|\./|\.\./|~/)[^\s]*$")
+
+
+def is_literal_secret(text: str) -> bool:
+    """A literal that would work as a credential: not a placeholder, not trivial, not a path."""
+    if "-----BEGIN" in text and "PRIVATE KEY" in text:
+        return False  # a PEM block: KL106 reports it in every file, Lua included
+    return not (is_placeholder(text) or is_trivial(text) or _PATH_LIKE.match(text.strip()))
+
+
+def role_names(model: RepoModel, roles: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(name for role in roles for name in model.config.role_names(role))
+
+
+def token_env_names(model: RepoModel) -> frozenset[str]:
+    """Env variables the policy sends as HTTP credentials."""
+    return frozenset(
+        auth.token.env_name for auth in model.of(HttpAuth) if auth.token.env_name is not None
+    )
+
+
+def is_secret_fallback(read: EnvRead, model: RepoModel) -> bool:
+    """`os.getenv('<secret>') or '<literal>'`: KL202's finding (KL204 leaves it alone)."""
+    if read.fallback is None:
+        return False
+    extra = role_names(model, TOKEN_ROLES) | token_env_names(model)
+    binding = (read.binding or "").rpartition(".")[2]
+    return is_secret_name(read.name, extra) or (bool(binding) and is_secret_name(binding))
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or `localhost`, as an address or a network inside them."""
+    text = host.strip().strip("[]")
+    if text.lower() == "localhost":
+        return True
+    if ip_address(text) is not None:
+        address = ip_address(text)
+        return any(address in net for net in _LOOPBACK)
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return any(
+        network.version == net.version and network.subnet_of(net)  # type: ignore[arg-type]
+        for net in _LOOPBACK
+    )
