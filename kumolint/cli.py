@@ -47,6 +47,13 @@ def _main(argv: Sequence[str] | None) -> int:
         return _rules(rules, args.markdown)
     if args.command == "explain":
         return _explain(rules, args.rule_id.upper())
+    if args.command == "audit":
+        from kumolint.audit import command
+
+        try:
+            return command.run(rules, args)
+        except command.AuditUsageError as error:
+            raise UsageError(str(error)) from None
     return _check(rules, args)
 
 
@@ -113,7 +120,18 @@ def _parser() -> argparse.ArgumentParser:
 
     explain = commands.add_parser("explain", help="show one rule's documentation")
     explain.add_argument("rule_id")
+
+    audit = commands.add_parser(
+        "audit", help="find secrets in a repository, and with --history in all of git history"
+    )
+    _audit_arguments(audit, formatters.available())
     return parser
+
+
+def _audit_arguments(parser: argparse.ArgumentParser, formats: list[str]) -> None:
+    from kumolint.audit.command import add_arguments
+
+    add_arguments(parser, formats)
 
 
 def _codes(text: str) -> tuple[str, ...]:
