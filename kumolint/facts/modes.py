@@ -28,6 +28,11 @@ class InstalledFile:
     notifies: tuple[str, ...] = ()  # Ansible handlers notified by the task
     mode_note: str = ""  # a trap in how the mode is written ("unquoted 644 is decimal ...")
     secret_hint: str = ""  # the tool itself marks the content secret ("Kubernetes Secret")
+    # Which bits of `mode` are known: a relative change (`chmod o+r`) of a file whose earlier
+    # mode is unknown proves only the bits it names.
+    known_bits: int = 0o7777
+    owner_span: Span | None = None  # where owner/group were set, when not at `span`
+    writes: bool = True  # the content is written here (False for chmod/chown-only facts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,881 @@
+"""The shell-command model: which files a script installs, and the mode each ends up with.
+
+Shared by every format that embeds shell (scripts, Makefile recipes, Dockerfile `RUN`, CI
+`run:` steps, RPM scriptlets, Debian maintainer scripts). A small tokenizer splits the text
+into simple commands with exact offsets (quotes, `$(...)`, heredocs, line continuations);
+`ShellModel` then replays the mode-relevant commands (`install`, `chmod`, `chown`, `cp`,
+redirections, `tee`, `umask`, `dpkg-statoverride`, `systemctl restart`) against a model of the
+files the script touched, so each destination gets its *final* effective mode. Nothing is ever
+executed; expansions we cannot resolve stay as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+
+from kumolint.facts.modes import InstalledFile, ServiceRestart
+from kumolint.model import ParseError
+from kumolint.parsers._text import LineIndex
+
+DEFAULT_UMASK = 0o022
+_METACHARS = frozenset(" \t\n;&|<>()")
+_OPERATORS = (";;", "&&", "||", "|&", ";", "|", "&", "(", ")")
+_REDIRECT = re.compile(r"(?:[0-9]+|&)?(?:>>|>\||>&|<<<|<<-|<<|<>|<&|>|<)")
+_KEYWORDS = frozenset({"if", "then", "else", "elif", "fi", "do", "done", "while", "until"})
+_KEYWORDS |= frozenset({"!", "{", "}", "time", "esac", "in"})
+_SKIP_COMMANDS = frozenset({"for", "case", "select", "function"})
+_WRAPPERS = frozenset({"sudo", "env", "exec", "command", "nice", "nohup", "doas", "builtin"})
+_SUDO_WITH_ARGUMENT = frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"})
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+_VARIABLE = re.compile(
+    r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*)"
+    r"|\(([A-Za-z_][A-Za-z0-9_]*)\))"
+)
+_RESTART_ACTIONS = frozenset(
+    {"restart", "reload", "try-restart", "reload-or-restart", "try-reload-or-restart"}
+    | {"condrestart", "force-reload"}
+)
+_BUILDROOT_PREFIX = re.compile(
+    r"^(?:\$\(DESTDIR\)|\$\{DESTDIR\}|\$DESTDIR|%\{buildroot\}|%buildroot|\$RPM_BUILD_ROOT"
+    r"|\$\{RPM_BUILD_ROOT\}|%\{?_buildrootdir\}?/[^/]+|\$\{?pkgdir\}?|\$\(CURDIR\)/debian/[^/]+"
+    r"|\$\{?CURDIR\}?/debian/[^/]+|debian/[^/]+(?=/))"
+)
+_MAX_COMMANDS = 200_000
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One shell word: `text` with quotes removed (expansions left as written)."""
+
+    text: str
+    start: int
+    end: int
+    expands: bool = False  # contains `$` or a backtick outside single quotes
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    op: str  # ">", ">>", "<<", "<<-", ...
+    target: Word | None
+    start: int
+    body: tuple[int, int] | None = None  # heredoc body offsets
+
+
+@dataclass(slots=True)
+class Command:
+    """A simple command: its words, its redirections, and how deep in `( ... )` it sits."""
+
+    words: list[Word] = field(default_factory=list)
+    redirects: list[Redirect] = field(default_factory=list)
+    depth: int = 0
+
+    @property
+    def start(self) -> int:
+        offsets = [w.start for w in self.words] + [r.start for r in self.redirects]
+        return min(offsets) if offsets else 0
+
+    @property
+    def end(self) -> int:
+        offsets = [w.end for w in self.words] + [
+            r.target.end if r.target else r.start for r in self.redirects
+        ]
+        return max(offsets) if offsets else 0
+
+
+@dataclass(slots=True)
+class Lexed:
+    commands: list[Command]
+    errors: list[tuple[str, int]]  # (message, offset)
+
+
+def lex(text: str, start: int = 0, end: int | None = None) -> Lexed:
+    """Split `text[start:end]` into simple commands. Linear time, never raises."""
+    return _Lexer(text, start, len(text) if end is None else end).run()
+
+
+class _Lexer:
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text = text
+        self.i = start
+        self.end = end
+        self.commands: list[Command] = []
+        self.errors: list[tuple[str, int]] = []
+        self.current = Command()
+        self.depth = 0
+        self.pending: list[tuple[Redirect, str, bool, Command]] = []  # heredocs to read
+
+    def run(self) -> Lexed:
+        text, end = self.text, self.end
+        while self.i < end and len(self.commands) < _MAX_COMMANDS:
+            c = text[self.i]
+            if c in " \t\r":
+                self.i += 1
+            elif c == "\\" and self.i + 1 < end and text[self.i + 1] == "\n":
+                self.i += 2
+            elif c == "#":
+                newline = text.find("\n", self.i, end)
+                self.i = end if newline == -1 else newline
+            elif c == "\n":
+                self.i += 1
+                self.finish()
+                self.read_heredocs()
+            elif (match := _REDIRECT.match(text, self.i, end)) and (
+                match.group(0)[0] in "<>&" or self.at_word_start()
+            ):
+                self.redirect(match.group(0))
+            elif c in ";&|()":
+                op = next(o for o in _OPERATORS if text.startswith(o, self.i))
+                self.i += len(op)
+                self.finish()
+                if op == "(":
+                    self.depth += 1
+                elif op == ")":
+                    self.depth = max(0, self.depth - 1)
+                self.current.depth = self.depth
+            else:
+                self.current.words.append(self.word())
+        self.finish()
+        for redirect, delimiter, _, _ in self.pending:
+            self.errors.append((f"unterminated heredoc <<{delimiter}", redirect.start))
+        return Lexed(self.commands, self.errors)
+
+    def at_word_start(self) -> bool:
+        return self.i == 0 or self.text[self.i - 1] in _METACHARS
+
+    def finish(self) -> None:
+        if self.current.words or self.current.redirects:
+            self.commands.append(self.current)
+        self.current = Command(depth=self.depth)
+
+    def redirect(self, op: str) -> None:
+        start = self.i
+        self.i += len(op)
+        while self.i < self.end and self.text[self.i] in " \t":
+            self.i += 1
+        target = None
+        if self.i < self.end and self.text[self.i] not in _METACHARS:
+            target = self.word()
+        bare = op.lstrip("0123456789&")
+        redirect = Redirect(bare, target, start)
+        self.current.redirects.append(redirect)
+        if bare in ("<<", "<<-") and target is not None:
+            self.pending.append((redirect, target.text, bare == "<<-", self.current))
+
+    def read_heredocs(self) -> None:
+        text, end = self.text, self.end
+        pending, self.pending = self.pending, []
+        for redirect, delimiter, strip_tabs, owner in pending:
+            body_start = self.i
+            found = False
+            while self.i < end:
+                newline = text.find("\n", self.i, end)
+                line_end = end if newline == -1 else newline
+                line = text[self.i : line_end]
+                if (line.lstrip("\t") if strip_tabs else line).rstrip("\r") == delimiter:
+                    body = (body_start, self.i)
+                    self.i = line_end + 1 if newline != -1 else end
+                    found = True
+                    break
+                self.i = line_end + 1 if newline != -1 else end
+            if not found:
+                body = (body_start, end)
+                self.errors.append((f"unterminated heredoc <<{delimiter}", redirect.start))
+            owner.redirects = [
+                replace(r, body=body) if r is redirect else r for r in owner.redirects
+            ]
+
+    def word(self) -> Word:
+        text, end = self.text, self.end
+        start = self.i
+        out: list[str] = []
+        expands = False
+        while self.i < end:
+            c = text[self.i]
+            if c in _METACHARS:
+                break
+            if c == "'":
+                close = text.find("'", self.i + 1, end)
+                if close == -1:
+                    self.errors.append(("unterminated single quote", self.i))
+                    close = end
+                out.append(text[self.i + 1 : close])
+                self.i = close + 1
+            elif c == '"':
+                self.i += 1
+                while self.i < end and text[self.i] != '"':
+                    if text[self.i] == "\\" and self.i + 1 < end:
+                        nxt = text[self.i + 1]
+                        if nxt != "\n":
+                            out.append(nxt if nxt in '"\\$`' else "\\" + nxt)
+                        self.i += 2
+                    elif text[self.i] == "$" or text[self.i] == "`":
+                        expands = True
+                        out.append(self.expansion())
+                    else:
+                        out.append(text[self.i])
+                        self.i += 1
+                if self.i >= end:
+                    self.errors.append(("unterminated double quote", start))
+                self.i += 1
+            elif c == "\\":
+                if self.i + 1 < end and text[self.i + 1] != "\n":
+                    out.append(text[self.i + 1])
+                self.i += 2
+            elif c in "$`":
+                expands = True
+                out.append(self.expansion())
+            else:
+                out.append(c)
+                self.i += 1
+        self.i = min(self.i, end)
+        return Word("".join(out), start, self.i, expands)
+
+    def expansion(self) -> str:
+        """`$(...)`, `$((...))`, `${...}`, `` `...` `` or `$NAME`, returned as written."""
+        text, end = self.text, self.end
+        start = self.i
+        if text[self.i] == "`":
+            close = text.find("`", self.i + 1, end)
+            self.i = end if close == -1 else close + 1
+            return text[start : self.i]
+        if self.i + 1 < end and text[self.i + 1] in "({":
+            opener = text[self.i + 1]
+            closer = ")" if opener == "(" else "}"
+            depth = 0
+            self.i += 1
+            while self.i < end:
+                c = text[self.i]
+                if c == opener:
+                    depth += 1
+                elif c == closer:
+                    depth -= 1
+                    if depth == 0:
+                        self.i += 1
+                        return text[start : self.i]
+                elif c == "'" and opener == "(":
+                    close = text.find("'", self.i + 1, end)
+                    self.i = end if close == -1 else close
+                elif c == "\\":
+                    self.i += 1
+                self.i += 1
+            self.errors.append((f"unterminated ${opener}", start))
+            return text[start:end]
+        self.i += 1
+        while self.i < end and (text[self.i].isalnum() or text[self.i] == "_"):
+            self.i += 1
+        if self.i == start + 1 and self.i < end and text[self.i] in "@*#?$!-0123456789":
+            self.i += 1
+        return text[start : self.i]
+
+
+# --------------------------------------------------------------------------- modes
+
+
+@dataclass(frozen=True, slots=True)
+class Mode:
+    """Permission bits, and which of them are known."""
+
+    value: int
+    known: int = 0o7777
+
+    def render(self) -> str:
+        return f"{self.value:04o}" if self.known == 0o7777 else f"{self.value & self.known:04o}?"
+
+
+UNKNOWN = Mode(0, 0)
+_WHO = {"u": 0o4700, "g": 0o2070, "o": 0o1007}
+_SYMBOLIC_CLAUSE = re.compile(r"([ugoa]*)((?:[-+=](?:[rwxXst]*|[ugo]))+)")
+_OP = re.compile(r"([-+=])([rwxXst]*|[ugo])")
+
+
+def parse_mode(text: str, base: Mode = UNKNOWN, umask: int = 0) -> Mode | None:
+    """A numeric or symbolic mode applied to `base`; None when `text` is not a mode.
+
+    Numeric modes are absolute. Symbolic clauses without `ugoa` are masked by `umask`, like
+    chmod(1); `=`, `+` and `-` change only the bits they name, so the rest stays as known as
+    it was in `base`.
+    """
+    if re.fullmatch(r"[0-7]{1,5}", text):
+        return Mode(int(text, 8) & 0o7777)
+    if not text or not all(_SYMBOLIC_CLAUSE.fullmatch(c) for c in text.split(",")):
+        return None
+    value, known = base.value, base.known
+    for clause in text.split(","):
+        match = _SYMBOLIC_CLAUSE.fullmatch(clause)
+        assert match is not None
+        who_text, ops = match.groups()
+        masked = not who_text
+        who = 0
+        for letter in who_text.replace("a", "ugo") or "ugo":
+            who |= _WHO[letter]
+        for op, perms in _OP.findall(ops):
+            if perms in ("u", "g", "o"):
+                shift = {"u": 6, "g": 3, "o": 0}[perms]
+                if (known >> shift) & 0o7 != 0o7:
+                    known &= ~who
+                    continue
+                triple = (value >> shift) & 0o7
+                bits = (triple << 6 | triple << 3 | triple) & who & 0o777
+            else:
+                bits = 0
+                for letter in perms:
+                    bits |= _perm_bits(letter, who, value, known)
+                bits &= who
+            if masked:
+                bits &= ~umask
+            if op == "+":
+                value |= bits
+                known |= bits
+            elif op == "-":
+                value &= ~bits
+                known |= bits
+            else:
+                clear = who & ~(0o7000 if masked else 0)
+                value = (value & ~clear) | bits
+                known |= clear & ~(umask if masked else 0)
+    return Mode(value & 0o7777, known & 0o7777)
+
+
+def _perm_bits(letter: str, who: int, value: int, known: int) -> int:
+    if letter == "r":
+        return 0o444
+    if letter == "w":
+        return 0o222
+    if letter in "xX":
+        return 0o111 if letter == "x" or (value & known & 0o111) else 0
+    if letter == "s":
+        return 0o6000
+    return 0o1000  # t
+
+
+def normalize_path(text: str) -> str:
+    """A destination as the target host sees it: build-root prefixes and `//` removed."""
+    path = _BUILDROOT_PREFIX.sub("", text.strip())
+    path = re.sub(r"/{2,}", "/", path)
+    if path.startswith("./"):
+        path = path[2:]
+    return path
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass(slots=True)
+class FileState:
+    dest: str
+    mode: Mode
+    mode_source: str
+    tool: str
+    start: int
+    end: int
+    default_reason: str = ""
+    raw_mode: str | None = None
+    source: str | None = None
+    owner: str | None = None
+    group: str | None = None
+    owner_at: tuple[int, int] | None = None
+    writes: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Where a script runs: the umask it starts with and how to name destinations."""
+
+    umask: int = DEFAULT_UMASK
+    prefix: str = ""  # tool prefix: "Dockerfile RUN ", "%install ", ...
+    normalize: Callable[[str], str] = normalize_path
+
+
+class ShellModel:
+    """Replays mode-relevant commands; `files` holds each destination's current state."""
+
+    def __init__(self, path: str, text: str, index: LineIndex, context: Context = Context()):
+        self.path = path
+        self.text = text
+        self.index = index
+        self.context = context
+        self.files: dict[str, FileState] = {}
+        self.directories: set[str] = set()
+        self.restarts: list[ServiceRestart] = []
+        self.errors: list[ParseError] = []
+        self.variables: dict[str, str] = {}
+        self.umask = context.umask
+        self.heredocs: list[tuple[str, tuple[int, int]]] = []  # (written file, body offsets)
+
+    # ----- running text
+
+    def run(self, start: int = 0, end: int | None = None, *, fresh_shell: bool = True) -> None:
+        """Lex and replay `text[start:end]`; a fresh shell starts with the context's umask."""
+        lexed = lex(self.text, start, end)
+        for message, offset in lexed.errors:
+            self.errors.append(ParseError(f"shell: {message}", self.index.span(self.path, offset)))
+        if fresh_shell:
+            self.umask = self.context.umask
+        self.replay(lexed.commands)
+
+    def replay(self, commands: Iterable[Command]) -> None:
+        umasks = [self.umask]
+        depth = 0
+        for command in commands:
+            while depth < command.depth:
+                umasks.append(self.umask)
+                depth += 1
+            while depth > command.depth:
+                self.umask = umasks.pop()
+                depth -= 1
+            self.execute(command)
+        if depth:
+            self.umask = umasks[0]
+
+    # ----- facts
+
+    def facts(self) -> Iterator[InstalledFile | ServiceRestart | ParseError]:
+        yield from self.errors
+        for state in self.files.values():
+            yield self.installed_file(state)
+        yield from self.restarts
+
+    def installed_file(self, state: FileState) -> InstalledFile:
+        known = state.mode.known
+        owner_span = None
+        if state.owner_at is not None:
+            owner_span = self.index.span(self.path, *state.owner_at)
+        return InstalledFile(
+            dest=state.dest,
+            mode=state.mode.value & known if known else None,
+            mode_source=state.mode_source if known else "unknown",
+            tool=state.tool,
+            span=self.index.span(self.path, state.start, state.end),
+            owner=state.owner,
+            group=state.group,
+            default_reason=state.default_reason,
+            raw_mode=state.raw_mode,
+            source=state.source,
+            known_bits=known,
+            owner_span=owner_span,
+            writes=state.writes,
+        )
+
+    # ----- commands
+
+    def execute(self, command: Command) -> None:
+        words = self.strip_prefixes(command.words)
+        if words and words[0].expands:
+            first = self.expand(words[0])
+            split = [replace(first, text=part) for part in first.text.split()]
+            words = split + words[1:] if split else words
+        if words and words[0].text in _SKIP_COMMANDS:
+            return
+        name = words[0].text.rsplit("/", 1)[-1] if words else ""
+        handler = getattr(self, "cmd_" + name.replace("-", "_").replace(".", "_"), None)
+        args = [self.expand(w) for w in words[1:]]
+        if handler is not None and not name.startswith("_"):
+            handler(command, words[0], args)
+        written = [r.target.text for r in command.redirects if r.op in (">", ">|") and r.target]
+        for redirect in command.redirects:
+            if redirect.body is not None and written:
+                self.heredocs.append((written[0], redirect.body))
+        if name == "tee":
+            return  # tee's own files are handled by cmd_tee
+        for redirect in command.redirects:
+            if redirect.op in (">", ">|", ">>") and redirect.target is not None:
+                target = self.expand(redirect.target)
+                if target.text.startswith("/dev/") or target.text.startswith("&"):
+                    continue
+                self.write(target.text, redirect.start, target.end, append=redirect.op == ">>")
+
+    def strip_prefixes(self, words: list[Word]) -> list[Word]:
+        i = 0
+        while i < len(words):
+            text = words[i].text
+            if text in _KEYWORDS:
+                i += 1
+            elif _ASSIGNMENT.match(text) and not words[i].text.startswith("="):
+                name, _, _value = text.partition("=")
+                if i + 1 == len(words) or all(_ASSIGNMENT.match(w.text) for w in words[i:]):
+                    self.variables[name] = self.expand(words[i]).text.partition("=")[2]
+                i += 1
+            elif text in _WRAPPERS:
+                i += 1
+                while i < len(words) and words[i].text.startswith("-"):
+                    i += 2 if words[i].text in _SUDO_WITH_ARGUMENT else 1
+            else:
+                break
+        return words[i:]
+
+    def expand(self, word: Word) -> Word:
+        if not word.expands:
+            return word
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1) or match.group(3) or match.group(4)
+            if name in self.variables:
+                return self.variables[name]
+            if match.group(2) is not None:
+                return match.group(2)
+            return match.group(0)
+
+        return replace(word, text=_VARIABLE.sub(substitute, word.text))
+
+    def tool(self, name: str) -> str:
+        return f"{self.context.prefix}{name}"
+
+    def write(self, raw: str, start: int, end: int, *, append: bool = False) -> None:
+        dest = self.context.normalize(raw)
+        state = self.files.get(dest)
+        if state is not None:
+            state.writes = True
+            return
+        if append:
+            self.files[dest] = FileState(dest, UNKNOWN, "unknown", self.tool(">>"), start, end)
+            self.files[dest].writes = True
+            return
+        mode = 0o666 & ~self.umask
+        reason = f"a file created by shell redirection gets 0666 minus umask {self.umask:03o}"
+        self.files[dest] = FileState(
+            dest, Mode(mode), "default", self.tool("redirection"), start, end, reason, writes=True
+        )
+
+    def cmd_umask(self, command: Command, name: Word, args: list[Word]) -> None:
+        values = [a.text for a in args if not a.text.startswith("-")]
+        if not values:
+            return
+        if re.fullmatch(r"[0-7]{1,4}", values[0]):
+            self.umask = int(values[0], 8) & 0o777
+            return
+        allowed = parse_mode(values[0], Mode(~self.umask & 0o777))
+        self.umask = (~allowed.value & 0o777) if allowed and allowed.known else self.umask
+
+    def cmd_install(self, command: Command, name: Word, args: list[Word]) -> None:
+        mode_word: Word | None = None
+        owner: Word | None = None
+        group: Word | None = None
+        target_dir: str | None = None
+        directory = no_target_dir = False
+        operands: list[Word] = []
+        takes_value = {"m": "mode", "o": "owner", "g": "group", "t": "target", "S": "suffix"}
+        i = 0
+        while i < len(args):
+            word = args[i]
+            text = word.text
+            key: str | None = None
+            value: Word | None = None
+            if text == "--":
+                operands.extend(args[i + 1 :])
+                break
+            if text.startswith("--"):
+                option, eq, rest = text[2:].partition("=")
+                key = {"target-directory": "target", "no-target-directory": "T"}.get(
+                    option, option
+                )
+                if key == "directory":
+                    directory = True
+                    key = None
+                elif key == "T":
+                    no_target_dir = True
+                    key = None
+                elif key in ("mode", "owner", "group", "target", "suffix"):
+                    if eq:
+                        value = replace(word, text=rest)
+                    elif i + 1 < len(args):
+                        value = args[i + 1]
+                        i += 1
+                else:
+                    key = None
+            elif text.startswith("-") and len(text) > 1:
+                j = 1
+                while j < len(text):
+                    letter = text[j]
+                    if letter in takes_value:
+                        key = takes_value[letter]
+                        if j + 1 < len(text):
+                            value = replace(word, text=text[j + 1 :])
+                        elif i + 1 < len(args):
+                            value = args[i + 1]
+                            i += 1
+                        break
+                    if letter == "d":
+                        directory = True
+                    elif letter == "T":
+                        no_target_dir = True
+                    j += 1
+            else:
+                operands.append(word)
+            if key == "mode":
+                mode_word = value
+            elif key == "owner":
+                owner = value
+            elif key == "group":
+                group = value
+            elif key == "target" and value is not None:
+                target_dir = value.text
+            i += 1
+        if directory:
+            for operand in operands:
+                self.directories.add(self.context.normalize(operand.text))
+            return
+        pairs = self.destinations(operands, target_dir, no_target_dir)
+        if mode_word is not None:
+            parsed = parse_mode(mode_word.text, Mode(0))
+            mode = parsed if parsed is not None else UNKNOWN
+            source_kind, reason, raw = "explicit", "", mode_word.text
+        else:
+            mode, source_kind, raw = Mode(0o755), "default", None
+            reason = "install without -m creates 0755"
+        for source, dest in pairs:
+            self.files[dest] = FileState(
+                dest,
+                mode,
+                source_kind if mode.known else "unknown",
+                self.tool("install"),
+                command.start,
+                command.end,
+                reason,
+                raw,
+                None if source in ("/dev/null", "-") else source,
+                owner.text if owner else None,
+                group.text if group else None,
+                writes=True,
+            )
+
+    def destinations(
+        self, operands: list[Word], target_dir: str | None, no_target_dir: bool
+    ) -> list[tuple[str, str]]:
+        if target_dir is not None:
+            base = self.context.normalize(target_dir).rstrip("/")
+            return [(o.text, f"{base}/{o.text.rstrip('/').rsplit('/', 1)[-1]}") for o in operands]
+        if len(operands) < 2:
+            return []
+        *sources, last = operands
+        dest = self.context.normalize(last.text)
+        is_dir = last.text.endswith("/") or dest in self.directories or len(sources) > 1
+        if is_dir and not no_target_dir:
+            base = dest.rstrip("/")
+            return [(s.text, f"{base}/{s.text.rstrip('/').rsplit('/', 1)[-1]}") for s in sources]
+        return [(sources[0].text, dest)]
+
+    def cmd_mkdir(self, command: Command, name: Word, args: list[Word]) -> None:
+        skip = False
+        for word in args:
+            if skip:
+                skip = False
+            elif word.text in ("-m", "--mode"):
+                skip = True
+            elif not word.text.startswith("-"):
+                self.directories.add(self.context.normalize(word.text))
+
+    def cmd_cp(self, command: Command, name: Word, args: list[Word]) -> None:
+        keep = False
+        operands: list[Word] = []
+        target_dir: str | None = None
+        no_target_dir = False
+        i = 0
+        while i < len(args):
+            text = args[i].text
+            if text.startswith("--"):
+                keep |= text in ("--archive", "--preserve") or text.startswith("--preserve=mode")
+                if text.startswith("--target-directory"):
+                    _, eq, rest = text.partition("=")
+                    if eq:
+                        target_dir = rest
+                    elif i + 1 < len(args):
+                        i += 1
+                        target_dir = args[i].text
+                no_target_dir |= text == "--no-target-directory"
+            elif text.startswith("-") and len(text) > 1:
+                keep |= "a" in text or "p" in text
+                no_target_dir |= "T" in text
+                if "t" in text and i + 1 < len(args):
+                    i += 1
+                    target_dir = args[i].text
+            else:
+                operands.append(args[i])
+            i += 1
+        for source, dest in self.destinations(operands, target_dir, no_target_dir):
+            self.copy(command, source, dest, keep=keep, tool="cp")
+
+    def copy(self, command: Command, source: str, dest: str, *, keep: bool, tool: str) -> None:
+        previous = self.files.get(dest)
+        if previous is not None and not keep:
+            previous.writes = True
+            previous.source = source
+            return
+        origin = self.files.get(self.context.normalize(source))
+        if origin is not None:
+            mode = (
+                origin.mode if keep else Mode(origin.mode.value & ~self.umask, origin.mode.known)
+            )
+            reason = f"{tool} copies the mode of {source}"
+        else:
+            mode = Mode(0o644 if keep else 0o644 & ~self.umask)
+            reason = f"{tool} keeps the mode of the source file (0644 from git)"
+        self.files[dest] = FileState(
+            dest,
+            mode,
+            "default" if mode.known else "unknown",
+            self.tool(tool),
+            command.start,
+            command.end,
+            reason,
+            source=source,
+            writes=True,
+        )
+
+    def cmd_mv(self, command: Command, name: Word, args: list[Word]) -> None:
+        operands = [a for a in args if not a.text.startswith("-")]
+        for source, dest in self.destinations(operands, None, False):
+            origin = self.files.pop(self.context.normalize(source), None)
+            if origin is None:
+                self.copy(command, source, dest, keep=True, tool="mv")
+            else:
+                self.files[dest] = replace(origin, dest=dest, start=command.start, end=command.end)
+
+    def cmd_touch(self, command: Command, name: Word, args: list[Word]) -> None:
+        for word in args:
+            if not word.text.startswith("-"):
+                dest = self.context.normalize(word.text)
+                if dest not in self.files:
+                    self.write(word.text, command.start, command.end)
+                    self.files[dest].writes = False
+                    self.files[dest].tool = self.tool("touch")
+                    self.files[
+                        dest
+                    ].default_reason = f"touch creates 0666 minus umask {self.umask:03o}"
+
+    def cmd_tee(self, command: Command, name: Word, args: list[Word]) -> None:
+        append = any(a.text in ("-a", "--append") for a in args)
+        for word in args:
+            if not word.text.startswith("-") and not word.text.startswith("/dev/"):
+                self.write(word.text, command.start, command.end, append=append)
+                self.files[self.context.normalize(word.text)].tool = self.tool("tee")
+
+    def cmd_sed(self, command: Command, name: Word, args: list[Word]) -> None:
+        if not any(a.text.startswith("-i") or a.text == "--in-place" for a in args):
+            return
+        operands = [a for a in args if not a.text.startswith("-")]
+        for word in operands[1:]:
+            dest = self.context.normalize(word.text)
+            state = self.files.get(dest)
+            if state is None:
+                state = FileState(dest, UNKNOWN, "unknown", self.tool("sed -i"), *self.at(command))
+                self.files[dest] = state
+            state.writes = True
+
+    def at(self, command: Command) -> tuple[int, int]:
+        return command.start, command.end
+
+    def cmd_chmod(self, command: Command, name: Word, args: list[Word]) -> None:
+        recursive = False
+        operands: list[Word] = []
+        for word in args:
+            text = word.text
+            if text.startswith("--reference"):
+                return
+            if re.fullmatch(r"-[RfvHLPc]+", text) or text in ("--recursive", "--silent"):
+                recursive |= "R" in text or text == "--recursive"
+            else:
+                operands.append(word)
+        if len(operands) < 2:
+            return
+        mode_word, *targets = operands
+        for target in targets:
+            dest = self.context.normalize(target.text)
+            if recursive and dest.rstrip("/") in self.directories | {dest}:
+                inside = dest.rstrip("/") + "/"
+                for key in [k for k in self.files if k.startswith(inside)]:
+                    self.chmod(command, key, mode_word)
+                self.chmod(command, inside + "**", mode_word)
+            self.chmod(command, dest, mode_word)
+
+    def chmod(self, command: Command, dest: str, mode_word: Word) -> None:
+        state = self.files.get(dest)
+        base = state.mode if state is not None else UNKNOWN
+        mode = parse_mode(mode_word.text, base, self.umask)
+        if mode is None:
+            mode = UNKNOWN
+        touches_other = mode_word.text.isdigit() or bool(
+            re.search(r"(^|,)[ugoa]*[ao][ugoa]*[-+=]|(^|,)[-+=]", mode_word.text)
+        )
+        if state is None:
+            state = FileState(dest, mode, "explicit", self.tool("chmod"), *self.at(command))
+            self.files[dest] = state
+        elif touches_other or state.mode_source != "default":
+            state.mode_source = "explicit"
+            state.default_reason = ""
+        state.mode = mode
+        state.raw_mode = mode_word.text
+        state.tool = self.tool("chmod")
+        state.start, state.end = self.at(command)
+        if not mode.known:
+            state.mode_source = "unknown"
+
+    def cmd_chown(self, command: Command, name: Word, args: list[Word]) -> None:
+        operands = [a for a in args if not a.text.startswith("-")]
+        if len(operands) < 2:
+            return
+        owner, sep, group = operands[0].text.replace(".", ":", 1).partition(":")
+        for target in operands[1:]:
+            self.set_owner(command, target.text, owner or None, group if sep else None)
+
+    def cmd_chgrp(self, command: Command, name: Word, args: list[Word]) -> None:
+        operands = [a for a in args if not a.text.startswith("-")]
+        for target in operands[1:]:
+            self.set_owner(command, target.text, None, operands[0].text)
+
+    def set_owner(self, command: Command, raw: str, owner: str | None, group: str | None) -> None:
+        dest = self.context.normalize(raw)
+        state = self.files.get(dest)
+        if state is None:
+            state = FileState(dest, UNKNOWN, "unknown", self.tool("chown"), *self.at(command))
+            self.files[dest] = state
+        state.owner = owner or state.owner
+        state.group = group if group else state.group
+        state.owner_at = self.at(command)
+
+    def cmd_dpkg_statoverride(self, command: Command, name: Word, args: list[Word]) -> None:
+        if not any(a.text == "--add" for a in args):
+            return
+        operands = [a for a in args if not a.text.startswith("--")]
+        if len(operands) < 4:
+            return
+        owner, group, mode_word, target = operands[:4]
+        mode = parse_mode(mode_word.text, Mode(0)) or UNKNOWN
+        dest = self.context.normalize(target.text)
+        previous = self.files.get(dest)
+        self.files[dest] = FileState(
+            dest,
+            mode,
+            "explicit" if mode.known else "unknown",
+            self.tool("dpkg-statoverride"),
+            *self.at(command),
+            raw_mode=mode_word.text,
+            owner=owner.text,
+            group=group.text,
+            writes=previous is not None and previous.writes,
+        )
+
+    def cmd_systemctl(self, command: Command, name: Word, args: list[Word]) -> None:
+        operands = [a for a in args if not a.text.startswith("-")]
+        if operands and operands[0].text in _RESTART_ACTIONS:
+            for unit in operands[1:]:
+                self.restart(command, unit.text, operands[0].text)
+
+    def cmd_deb_systemd_invoke(self, command: Command, name: Word, args: list[Word]) -> None:
+        self.cmd_systemctl(command, name, args)
+
+    def cmd_service(self, command: Command, name: Word, args: list[Word]) -> None:
+        operands = [a for a in args if not a.text.startswith("-")]
+        if len(operands) >= 2 and operands[1].text in _RESTART_ACTIONS:
+            self.restart(command, operands[0].text, operands[1].text)
+
+    def cmd_invoke_rc_d(self, command: Command, name: Word, args: list[Word]) -> None:
+        self.cmd_service(command, name, args)
+
+    def restart(self, command: Command, unit: str, action: str) -> None:
+        span = self.index.span(self.path, command.start, command.end)
+        self.restarts.append(ServiceRestart(unit, action, span))

@@ -1,0 +1,175 @@
+"""Shared judgements of the KL4xx rules over `InstalledFile` facts.
+
+Which destinations are secret, which installed files are the KumoMTA env file, what a mode
+exposes, and when a fact is overridden by a later packaging stage.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from collections.abc import Iterable
+
+from kumolint.facts.env import EnvAssignment
+from kumolint.facts.keys import PemBlock
+from kumolint.facts.modes import InstalledFile, ServiceRestart
+from kumolint.model import RepoModel
+from kumolint.values import is_placeholder, is_secret_name, is_trivial
+
+DEFAULT_ENV_FILES = ("/etc/default/kumomta", "/opt/kumomta/etc/*.env")
+# Public material that only looks like key files (apt keyrings, certificates).
+PUBLIC_PATHS = (
+    "/usr/share/keyrings/*",
+    "/etc/apt/keyrings/*",
+    "/etc/apt/trusted.gpg.d/*",
+    "*.pub",
+    "*.crt",
+    "*.gpg",
+    "*.asc",
+)
+_CERTIFICATE_WORDS = ("cert", "chain", "ca-bundle", "cacert", "/ca.pem", "public", ".pub.")
+_MAINTAINER_SCRIPTS = ("postinst", "preinst")
+
+
+def matches(path: str, globs: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(path, glob) for glob in globs)
+
+
+def exposure(fact: InstalledFile) -> str:
+    """ "world-readable", "world-writable", both, or "" for what the known bits prove."""
+    if fact.mode is None:
+        return ""
+    bits = fact.mode & fact.known_bits
+    words = []
+    if bits & 0o004:
+        words.append("world-readable")
+    if bits & 0o002:
+        words.append("world-writable")
+    return " and ".join(words)
+
+
+def render_mode(fact: InstalledFile) -> str:
+    if fact.mode is None:
+        return "unknown"
+    if fact.known_bits == 0o7777:
+        return f"{fact.mode:04o}"
+    return fact.raw_mode or f"{fact.mode:04o}"
+
+
+def source_path(fact: InstalledFile, model: RepoModel) -> str | None:
+    """The repo file installed by `fact`, when its source names one we can find."""
+    if not fact.source:
+        return None
+    source = fact.source.strip().removeprefix("./")
+    if "$" in source or not source or source.startswith("/"):
+        return None
+    here = posixpath.dirname(fact.span.path)
+    for candidate in (posixpath.normpath(posixpath.join(here, source)), source):
+        if candidate in model.files:
+            return candidate
+    suffix = "/" + source
+    found = sorted(p for p in model.files if p.endswith(suffix))
+    return found[0] if found else None
+
+
+def secret_sources(model: RepoModel) -> set[str]:
+    """Repo files that hold secrets: private keys, env files with real secret values."""
+    extra = {name for names in model.config.roles.values() for name in names if "TOKEN" in name}
+    paths = {b.span.path for b in model.of(PemBlock) if "PRIVATE KEY" in b.label}
+    for assignment in model.of(EnvAssignment):
+        text = assignment.value.text
+        if (
+            is_secret_name(assignment.name, extra)
+            and not is_placeholder(text)
+            and not is_trivial(text)
+        ):
+            paths.add(assignment.span.path)
+    return paths
+
+
+def secret_reason(
+    fact: InstalledFile, model: RepoModel, sources: set[str] | None = None
+) -> str | None:
+    """Why `fact.dest` is secret ("secret-paths" or the secret source), or None."""
+    if fact.secret_hint:
+        return fact.secret_hint
+    dest = fact.dest
+    source = source_path(fact, model)
+    sources = secret_sources(model) if sources is None else sources
+    if source is not None and source in sources:
+        return f"it installs {source}, which holds secrets"
+    if matches(dest, PUBLIC_PATHS):
+        return None
+    globs = model.config.secret_paths
+    if matches(dest, [g for g in globs if g != "*.pem"]):
+        return "it matches secret-paths"
+    pem_key = "*.pem" in globs and dest.endswith(".pem")
+    return (
+        "it matches secret-paths" if pem_key and not _looks_public(dest, source, model) else None
+    )
+
+
+def _looks_public(dest: str, source: str | None, model: RepoModel) -> bool:
+    if any(word in dest.lower() for word in _CERTIFICATE_WORDS):
+        return True
+    if source is None:
+        return False
+    labels = [b.label for b in model.of(PemBlock) if b.span.path == source]
+    return bool(labels) and not any("PRIVATE KEY" in label for label in labels)
+
+
+def superseded(fact: InstalledFile, model: RepoModel) -> bool:
+    """A later Debian packaging stage sets this destination's mode explicitly.
+
+    `<pkg>.install` and `<pkg>.default` are copied first, `debian/rules` runs (and its
+    post-dh_fixperms chmods) after, and maintainer scripts (postinst) run on the target last,
+    so an explicit chmod or dpkg-statoverride in a later stage wins.
+    """
+    stage = _debian_stage(fact.span.path)
+    if stage is None:
+        return False
+    root = debian_root(fact.span.path)
+    return any(
+        other.dest == fact.dest
+        and other.mode_source == "explicit"
+        and other.known_bits & 0o007 == 0o007
+        and debian_root(other.span.path) == root
+        and (_debian_stage(other.span.path) or 0) > stage
+        for other in model.of(InstalledFile)
+    )
+
+
+def _debian_stage(path: str) -> int | None:
+    if debian_root(path) is None:
+        return None
+    if is_maintainer_script(path):
+        return 2
+    return 1 if path.rsplit("/", 1)[-1] == "rules" else 0
+
+
+def debian_root(path: str) -> str | None:
+    parts = path.split("/")
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] in ("debian", "DEBIAN"):
+            return "/".join(parts[: i + 1])
+    return None
+
+
+def is_maintainer_script(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return debian_root(path) is not None and name.rsplit(".", 1)[-1] in _MAINTAINER_SCRIPTS
+
+
+def restart_scope(path: str) -> str:
+    """Files that count as "the same script" for a restart: one file, or a debian/ tree."""
+    return debian_root(path) or path
+
+
+def restarts_kumomta(restart: ServiceRestart) -> bool:
+    unit = restart.unit.removesuffix(".service").lower()
+    return unit.startswith("kumo") or unit == "kumod"
+
+
+def note(fact: InstalledFile) -> str:
+    """The parser's remark on how the mode was written, as a message suffix."""
+    return f"; {fact.mode_note}" if fact.mode_note else ""

@@ -1,0 +1,75 @@
+"""The KumoMTA env file is written, but nothing restarts or reloads KumoMTA afterwards.
+
+## Why is this bad?
+systemd reads `EnvironmentFile=` only when it starts the service, and the policy reads
+`os.getenv` only in a fresh process. A script, postinst or playbook that writes new values
+into the env file without a `systemctl restart kumomta` (or an Ansible handler that does it)
+leaves the old webhook token and proxy settings in force until some unrelated restart, which
+is the "forgot to reload the service" mistake from the deployment document. Image builds
+(Dockerfile) are not checked: a container starts fresh.
+
+## Example
+```sh
+#!/bin/sh
+install -m 0600 -o root -g root deploy/kumomta.env /etc/default/kumomta
+```
+
+## Use instead
+```sh
+#!/bin/sh
+install -m 0600 -o root -g root deploy/kumomta.env /etc/default/kumomta
+systemctl restart kumomta
+```
+
+## Options
+- `env-files` (list of globs, default `["/etc/default/kumomta", "/opt/kumomta/etc/*.env"]`):
+  the destinations that are KumoMTA env files.
+
+## References
+- systemd.exec(5) `EnvironmentFile=`
+- The deployment document, "Operational checks": restart or reload KumoMTA
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from kumolint.facts.modes import InstalledFile, ServiceRestart
+from kumolint.finding import Severity
+from kumolint.model import RepoModel
+from kumolint.registry import Report, rule
+from kumolint.rules._modes import DEFAULT_ENV_FILES, matches, restart_scope, restarts_kumomta
+
+# Image builds start the service fresh; dh_installinit's generated postinst restarts it.
+_RESTARTED_BY_THE_TOOL = ("Dockerfile", "dh_installinit")
+
+
+@dataclass(frozen=True)
+class Options:
+    env_files: tuple[str, ...] = DEFAULT_ENV_FILES
+
+
+@rule(id="KL406", name="env-change-without-restart", severity=Severity.WARNING, options=Options)
+def check(model: RepoModel, options: Options) -> Iterator[Report]:
+    restarts = [r for r in model.of(ServiceRestart) if restarts_kumomta(r)]
+    handlers = {r.handler for r in model.of(ServiceRestart) if r.handler is not None}
+    kumo_handlers = {r.handler for r in restarts if r.handler is not None}
+    scopes = {restart_scope(r.span.path) for r in restarts if r.handler is None}
+    for fact in model.of(InstalledFile):
+        if not fact.writes or not matches(fact.dest, options.env_files):
+            continue
+        if fact.tool.startswith(_RESTARTED_BY_THE_TOOL):
+            continue
+        if any(
+            name in kumo_handlers or (name not in handlers and "kumo" in name.lower())
+            for name in fact.notifies
+        ):
+            continue
+        if restart_scope(fact.span.path) in scopes:
+            continue
+        yield Report(
+            fact.span,
+            f"{fact.dest} is written here but nothing restarts or reloads kumomta afterwards",
+            key=fact.dest,
+        )
