@@ -61,3 +61,18 @@ class MtaHost:
     group: str
     role: str
     span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryValue:
+    """A host or group variable of an inventory that names an egress IP or a HELO name.
+
+    `variable` is the lower-case variable name (`kumoproxy_public_ip`, `kumoproxy_helo` ...);
+    `host` is empty for a group variable.
+    """
+
+    variable: str
+    value: str
+    host: str
+    group: str
+    span: Span

@@ -7,12 +7,15 @@ repository declares (`DnsView`); anything else, and every macro, is "indetermina
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
+import posixpath
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from kumolint.facts.dns import DnsRecord
+from kumolint.facts.dns import DnsRecord, ZoneInclude
+from kumolint.model import ParseError, RepoModel
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -302,7 +305,7 @@ class DnsView:
                 continue
             if not record.exact:
                 return None
-            if record.txt is not None and is_spf(record.txt):
+            if record.txt is not None and is_spf(record.txt) and record.txt not in texts:
                 texts.append(record.txt)
         return texts
 
@@ -348,15 +351,20 @@ class Evaluation:
     reason: str = ""
 
 
-def evaluate(ip: IpAddress, domain: str, view: DnsView) -> Evaluation:
-    """check_host() for `ip` at `domain`, using only `view` (first matching term wins)."""
-    return _check_host(ip, normalise_name(domain), view, ())
+def evaluate(ip: IpAddress, domain: str, view: DnsView, text: str | None = None) -> Evaluation:
+    """check_host() for `ip` at `domain`, using only `view` (first matching term wins).
+
+    With `text`, that record is evaluated at `domain` instead of the records `view` has there.
+    """
+    return _check_host(ip, normalise_name(domain), view, (), text)
 
 
-def _check_host(ip: IpAddress, domain: str, view: DnsView, stack: tuple[str, ...]) -> Evaluation:
+def _check_host(
+    ip: IpAddress, domain: str, view: DnsView, stack: tuple[str, ...], text: str | None = None
+) -> Evaluation:
     if domain in stack:
         return Evaluation("permerror", domain=domain, reason="include/redirect loop")
-    texts = view.spf_texts(domain)
+    texts = [text] if text is not None else view.spf_texts(domain)
     if texts is None:
         return Evaluation("indeterminate", domain=domain, reason="record text not known")
     if not texts:
@@ -441,3 +449,82 @@ def count_lookups(text: str, view: DnsView, stack: tuple[str, ...] = ()) -> int:
             continue
         total += count_lookups(texts[0], view, (*stack, target))
     return total
+
+
+# --- the repo's DNS data, with $INCLUDEs resolved -------------------------------------------
+
+
+def resolve_include(include: ZoneInclude, files: Iterable[str]) -> str | None:
+    """The repo file an `$INCLUDE` names: beside the including file, else from the repo root.
+
+    An absolute name (`/etc/bind/db.common`) matches the repo file it ends with. Nothing
+    outside the repository is ever considered.
+    """
+    paths = set(files)
+    name = include.filename
+    if name.startswith("/"):
+        matches = [p for p in paths if name.endswith("/" + p)]
+        return max(matches, key=len) if matches else None
+    directory = posixpath.dirname(include.span.path)
+    for candidate in (posixpath.join(directory, name), name):
+        normal = posixpath.normpath(candidate)
+        if not normal.startswith("../") and normal in paths:
+            return normal
+    return None
+
+
+def include_errors(model: RepoModel) -> Iterator[ParseError]:
+    """A ParseError (KL001) for every `$INCLUDE` of a file that is not in the repository."""
+    for include in model.of(ZoneInclude):
+        if resolve_include(include, model.files) is None:
+            yield ParseError(
+                f"zone file: $INCLUDE {include.filename} is not a file in the repository",
+                include.span,
+            )
+
+
+def repo_records(model: RepoModel) -> list[DnsRecord]:
+    """Every DnsRecord, with the records of `$INCLUDE`d files re-rooted at the includer's origin.
+
+    Only one level is applied; a chain or loop of includes simply stops there.
+    """
+    origins: dict[str, str] = {}
+    for include in model.of(ZoneInclude):
+        target = resolve_include(include, model.files)
+        if target is not None and include.origin is not None and target != include.span.path:
+            origins.setdefault(target, include.origin)
+    records = []
+    for record in model.of(DnsRecord):
+        origin = origins.get(record.span.path)
+        if origin is not None and record.relative_owner is not None:
+            owner = origin if record.relative_owner == "@" else f"{record.relative_owner}.{origin}"
+            record = dataclasses.replace(record, owner_fqdn=owner)
+        records.append(record)
+    return records
+
+
+def spf_records(records: Iterable[DnsRecord]) -> Iterator[DnsRecord]:
+    """TXT records whose text selects as SPF and is known exactly."""
+    for record in records:
+        if record.type == "TXT" and record.exact and record.txt is not None and is_spf(record.txt):
+            yield record
+
+
+def sending_records(records: list[DnsRecord]) -> Iterator[DnsRecord]:
+    """SPF records of sending domains: they authorize something and no in-repo SPF record
+    includes or redirects to them (an included record is one part of another's list)."""
+    spf = list(spf_records(records))
+    referenced = {
+        normalise_name(term.domain)
+        for record in spf
+        for term in parse_spf(record.txt or "").terms
+        if term.name in ("include", "redirect") and term.domain and not term.has_macro
+    }
+    for record in spf:
+        parsed = parse_spf(record.txt or "")
+        if record.owner_fqdn in referenced or parsed.problems:
+            continue
+        if any(t.name != "all" or t.qualifier in "+?" for t in parsed.mechanisms) or (
+            parsed.redirect is not None
+        ):
+            yield record

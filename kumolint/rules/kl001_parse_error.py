@@ -25,9 +25,10 @@ from collections.abc import Iterator
 from kumolint.finding import Severity
 from kumolint.model import ParseError, RepoModel
 from kumolint.registry import NoOptions, Report, rule
+from kumolint.rules._spf import include_errors
 
 
 @rule(id="KL001", name="parse-error", severity=Severity.WARNING)
 def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
-    for error in model.of(ParseError):
+    for error in (*model.of(ParseError), *include_errors(model)):
         yield Report(error.span, error.message)
