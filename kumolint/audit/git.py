@@ -181,7 +181,7 @@ def _read_one(stream: IO[bytes], oid: str, max_size: int) -> Blob:
         return Blob(oid, 0, None, "unreadable (corrupt object; git stopped)")
     fields = header.split()
     if len(fields) != 3:
-        return Blob(oid, 0, None, "missing object")
+        return Blob(oid, 0, None, "missing or corrupt object")
     size = int(fields[2])
     kept = bytearray()
     remaining = size
