@@ -68,7 +68,7 @@ def test_page_is_self_contained_and_leaks_nothing(report: Path) -> None:
     assert "&lt;b&gt;x&lt;/b&gt;" in html
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt install chromium)")
 def test_rendered_page_text(report: Path, tmp_path: Path) -> None:
     dom = render_dom(report, tmp_path / "profile")
     text = _text(dom)
