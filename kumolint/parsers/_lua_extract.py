@@ -42,6 +42,7 @@ TOKEN_HEADER = re.compile(
 _SCHEMES = {"bearer": "bearer", "basic": "basic", "token": "bearer"}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _PASS_THROUGH = frozenset({"tonumber", "tostring", "string.lower", "string.upper"})
+_MAX_DEPTH = 64  # names, tables and `or` chains deeper than this are not followed
 _EGRESS_SOURCE_FIELDS = (
     "source_address",
     "socks5_proxy_server",
@@ -137,28 +138,33 @@ class _Extractor:
             self.check_ranges.append((condition.start_byte, condition.end_byte))
             self.checked.update(_NAME.findall(self.s.text(condition)))
 
-    def _bind(self, key: str, value: Node) -> None:
+    def _bind(self, key: str, value: Node, level: int = 0) -> None:
         self.bindings.setdefault(key, []).append((value.start_byte, value))
-        if value.type == "table_constructor":
+        if value.type == "table_constructor" and level < _MAX_DEPTH:
             for field_key, field_value in self.named_fields(value).items():
-                self._bind(f"{key}.{field_key}", field_value)
+                self._bind(f"{key}.{field_key}", field_value, level + 1)
 
     # -- node helpers -----------------------------------------------------------------------
 
     def path(self, node: Node | None) -> str | None:
         """`a`, `a.b.c`, `a['b']` -> "a", "a.b.c", "a.b"; anything else -> None."""
-        if node is None:
-            return None
-        if node.type == "identifier":
-            return self.s.text(node)
-        if node.type in ("dot_index_expression", "bracket_index_expression"):
-            table = self.path(node.child_by_field_name("table"))
+        parts: list[str] = []
+        while node is not None and node.type in (
+            "dot_index_expression",
+            "bracket_index_expression",
+        ):
             field = node.child_by_field_name("field")
-            if table is None or field is None:
+            if field is None or len(parts) > _MAX_DEPTH:
                 return None
             name = self.s.text(field) if field.type == "identifier" else self.literal(field)
-            return f"{table}.{name}" if name is not None else None
-        return None
+            if name is None:
+                return None
+            parts.append(name)
+            node = node.child_by_field_name("table")
+        if node is None or node.type != "identifier":
+            return None
+        parts.append(self.s.text(node))
+        return ".".join(reversed(parts))
 
     def literal(self, node: Node | None) -> str | None:
         return string_value(self.s, node) if node is not None else None
@@ -251,12 +257,14 @@ class _Extractor:
 
     # -- values -----------------------------------------------------------------------------
 
-    def resolve(self, node: Node | None, depth: int = 2) -> Source | None:
+    def resolve(self, node: Node | None, depth: int = 2, level: int = 0) -> Source | None:
         """Where a value comes from, resolved one step; None for `nil` / nothing."""
         if node is None:
             return None
         node = _strip(node)
         span = self.s.span(node)
+        if level > _MAX_DEPTH:  # a pathological `a or b or c ...` chain
+            return Source("expression", span)
         if node.type == "string":
             return Source("literal", span, Value(self.literal(node) or ""))
         if node.type in ("number", "true", "false"):
@@ -267,21 +275,21 @@ class _Extractor:
         if read is not None:
             return Source("env", span, env_name=read[0])
         if node.type == "binary_expression" and _operator(node) == "or":
-            left = self.resolve(node.child_by_field_name("left"), depth)
+            left = self.resolve(node.child_by_field_name("left"), depth, level + 1)
             right_node = node.child_by_field_name("right")
             if left is not None and left.kind == "env" and left.value is None:
                 fallback = self.fallback(right_node)
                 value = fallback[0] if fallback is not None else None
                 return Source("env", left.span, value=value, env_name=left.env_name)
-            return left or self.resolve(right_node, depth)
+            return left or self.resolve(right_node, depth, level + 1)
         if node.type == "function_call" and self.call_name(node) in ("assert", *_PASS_THROUGH):
             args = self.args(node)
-            return self.resolve(args[0], depth) if args else None
+            return self.resolve(args[0], depth, level + 1) if args else None
         key = self.path(node)
         if key is not None:
             bound = self.lookup(key, node.start_byte) if depth > 0 else None
             if bound is not None and bound.type not in ("function_declaration",):
-                resolved = self.resolve(bound, depth - 1)
+                resolved = self.resolve(bound, depth - 1, level + 1)
                 if resolved is not None:
                     return resolved
             return Source("expression", span, expression=key)
@@ -327,8 +335,10 @@ class _Extractor:
         guard = "none"
         fallback: tuple[Value, Node] | None = None
         outer = call
-        while outer.parent is not None:
+        for _ in range(_MAX_DEPTH):  # Node.parent costs O(depth): never climb far
             parent = outer.parent
+            if parent is None:
+                break
             if parent.type == "parenthesized_expression":
                 outer = parent
                 continue
@@ -371,22 +381,30 @@ class _Extractor:
         )
 
     def _binding_of(self, expression: Node) -> str | None:
-        parent = expression.parent
-        if parent is None:
-            return None
-        if parent.type == "expression_list" and parent.parent is not None:
-            statement = parent.parent
-            if statement.type == "assignment_statement":
-                for target, value in _pairs(statement):
-                    if value == expression:
-                        return self.path(target)
-        if parent.type == "field":
-            key = self.field_key(parent)
-            table = parent.parent
-            owner = self._binding_of(table) if table is not None else None
-            if key is not None:
-                return f"{owner}.{key}" if owner else key
-        return None
+        """The name an expression is stored in: `local X = e`, `t.x = e`, `{ x = e }` in those."""
+        keys: list[str] = []
+        node = expression
+        for _ in range(_MAX_DEPTH):
+            parent = node.parent
+            if parent is None:
+                return None
+            if parent.type == "field":
+                key = self.field_key(parent)
+                table = parent.parent
+                if key is None or table is None:
+                    return None
+                keys.append(key)
+                node = table
+                continue
+            if parent.type == "expression_list" and parent.parent is not None:
+                statement = parent.parent
+                if statement.type == "assignment_statement":
+                    for target, value in _pairs(statement):
+                        owner = self.path(target) if value == node else None
+                        if owner is not None:
+                            return ".".join([owner, *reversed(keys)])
+            break
+        return ".".join(reversed(keys)) if keys else None
 
     def _getters(self) -> dict[str, tuple[bool, bool]]:
         """Functions that read `os.getenv(<parameter>)`: name -> (errors if unset, has default)."""
