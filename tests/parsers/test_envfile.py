@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kumolint.facts.env import EnvAssignment, EnvFile
 from kumolint.finding import Span
@@ -306,3 +308,15 @@ def test_truncated_quote_is_located_and_later_lines_survive(
 def test_trailing_backslash_at_end_of_file() -> None:
     (only,) = assignments("etc/default/kumomta", "A=abc\\")
     assert only.value.text == "abc"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="AB_=#;'\"\\ \t\n$x{}%.-\r", max_size=80))
+def test_tokenizer_never_raises_and_offsets_fit(text: str) -> None:
+    for dialect in ("systemd", "dotenv"):
+        lines, problems, _ = tokenize(text, dialect)
+        for line in lines:
+            assert text[line.name_start : line.name_end] == line.name
+            assert line.name_end < line.value_start <= line.value_end <= len(text)
+        for _, offset in problems:
+            assert 0 <= offset <= len(text)
