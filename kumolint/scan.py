@@ -1,7 +1,10 @@
 """Build the RepoModel: route each path, read only the files some parser wants, parse them.
 
 `parse_bytes` is a pure function of (path, bytes, parser names), so callers may run it in
-another process, on a blob from git history, or on the index version of a staged file.
+another process, on a blob from git history, or on the index version of a staged file. That
+purity is also what makes the fact cache (`kumolint.cache`) and the parallel scan safe: the
+model is the same whether facts come from the cache, this process or a worker, and it is
+always assembled in path order.
 """
 
 from __future__ import annotations
@@ -14,12 +17,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kumolint.cache import FactCache, Unserializable, encode, entry_key
+from kumolint.cache import decode as decode_facts
 from kumolint.config import Config
 from kumolint.finding import Span
 from kumolint.model import InlineIgnore, ParseError, RepoFile, RepoModel, SkippedFile
 from kumolint.parsers import Parser, load_parsers, parsers_for
 
 BINARY_SNIFF_BYTES = 8192
+# Below this much parsing work, starting worker processes costs more than it saves.
+PARALLEL_MIN_FILES = 64
+PARALLEL_MIN_BYTES = 1024 * 1024
+MAX_AUTO_WORKERS = 8
+CHUNKS_PER_WORKER = 4
 _IGNORE = re.compile(
     r"(?P<lead>#|--|;|//|/\*|<!--)[ \t]*kumolint:[ \t]*ignore\[(?P<codes>[^\]\n]*)\]"
     r"(?:[ \t]*--[ \t]*(?P<reason>[^\n]*?))?[ \t]*(?:\*/|-->)?[ \t]*$",
@@ -48,6 +58,14 @@ class ScanResult:
     internal_errors: list[str]
 
 
+@dataclass(frozen=True)
+class _Job:
+    path: str
+    data: bytes
+    parser_names: tuple[str, ...]
+    key: str | None  # the cache key, when the cache is on
+
+
 def build_model(
     root: Path,
     files: Sequence[RepoFile],
@@ -55,15 +73,23 @@ def build_model(
     *,
     skipped: Iterable[SkippedFile] = (),
     reader: Reader | None = None,
+    cache: bool = True,
+    jobs: int | None = None,
 ) -> ScanResult:
-    """Parse every routed file under `root`; files no parser wants are never opened."""
+    """Parse every routed file under `root`; files no parser wants are never opened.
+
+    `cache`: reuse the facts of unchanged files from `<root>/.kumolint_cache/` (never with a
+    custom `reader`: staged and history scans read other versions of the files).
+    `jobs`: None picks serial or parallel by the amount of work; 1 forces serial; n >= 2
+    forces n worker processes. The result is the same either way, in path order.
+    """
     parsers = load_parsers()
     read = reader or (lambda path: _read_file(root / path, config.max_file_size))
-    kept = [f for f in files if not config.is_excluded(f.path)]
-    facts: list[Any] = []
+    kept = sorted((f for f in files if not config.is_excluded(f.path)), key=lambda f: f.path)
+    fact_cache = _open_cache(root) if cache and reader is None else None
     all_skipped = list(skipped)
-    parsed: list[str] = []
-    errors: list[str] = []
+    results: dict[str, FileResult] = {}
+    pending: list[_Job] = []
     for repo_file in kept:
         chosen = parsers_for(repo_file.path, parsers)
         if not chosen:
@@ -77,11 +103,36 @@ def build_model(
             reason = f"cannot be read ({error.strerror or type(error).__name__})"
             all_skipped.append(SkippedFile(repo_file.path, reason))
             continue
-        result = parse_bytes(repo_file.path, data, chosen, config.max_file_size)
-        if result.skipped:
-            all_skipped.append(SkippedFile(repo_file.path, result.skipped))
+        not_parsed = skip_reason(data, config.max_file_size)
+        if not_parsed is not None:
+            all_skipped.append(SkippedFile(repo_file.path, not_parsed))
             continue
-        parsed.append(repo_file.path)
+        names = tuple(p.name for p in chosen)
+        key = None
+        if fact_cache is not None:
+            key = entry_key(repo_file.path, data, names)
+            cached = fact_cache.get(key)
+            if cached is not None:
+                results[repo_file.path] = FileResult(repo_file.path, cached)
+                continue
+        pending.append(_Job(repo_file.path, data, names, key))
+    for result in _parse_all(pending, config.max_file_size, jobs):
+        results[result.path] = result
+    if fact_cache is not None:
+        for job in pending:
+            done = results[job.path]
+            if job.key is not None and done.skipped is None and not done.internal_errors:
+                fact_cache.put(job.key, done.facts)
+        fact_cache.save()
+    facts: list[Any] = []
+    parsed: list[str] = []
+    errors: list[str] = []
+    for path in sorted(results):
+        result = results[path]
+        if result.skipped:
+            all_skipped.append(SkippedFile(path, result.skipped))
+            continue
+        parsed.append(path)
         facts.extend(result.facts)
         errors.extend(result.internal_errors)
     model = RepoModel.build(config, kept, facts, parsed=parsed, skipped=all_skipped)
@@ -91,11 +142,8 @@ def build_model(
 def parse_bytes(path: str, data: bytes, parsers: Sequence[Parser], max_size: int) -> FileResult:
     """Decode one file's bytes and run `parsers` on it. Never raises."""
     result = FileResult(path)
-    if len(data) > max_size:
-        result.skipped = f"larger than max-file-size ({max_size} bytes)"
-        return result
-    if b"\0" in data[:BINARY_SNIFF_BYTES]:
-        result.skipped = "binary"
+    result.skipped = skip_reason(data, max_size)
+    if result.skipped:
         return result
     text, decode_error = decode(path, data)
     if decode_error is not None:
@@ -109,6 +157,114 @@ def parse_bytes(path: str, data: bytes, parsers: Sequence[Parser], max_size: int
         except Exception as error:
             result.internal_errors.append(describe_internal_error(parser.name, path, error))
     return result
+
+
+def skip_reason(data: bytes, max_size: int) -> str | None:
+    """Why a file's bytes are not parsed at all (too large, binary), or None."""
+    if len(data) > max_size:
+        return f"larger than max-file-size ({max_size} bytes)"
+    if b"\0" in data[:BINARY_SNIFF_BYTES]:
+        return "binary"
+    return None
+
+
+def _open_cache(root: Path) -> FactCache | None:
+    try:
+        fact_cache = FactCache(root)
+    except OSError:
+        return None
+    return fact_cache if fact_cache.enabled else None
+
+
+def _parse_all(pending: Sequence[_Job], max_size: int, jobs: int | None) -> list[FileResult]:
+    workers = _worker_count(pending, jobs)
+    if workers <= 1:
+        parsers = load_parsers()
+        return [
+            parse_bytes(job.path, job.data, [parsers[n] for n in job.parser_names], max_size)
+            for job in pending
+        ]
+    return _parse_in_processes(pending, max_size, workers)
+
+
+def _worker_count(pending: Sequence[_Job], jobs: int | None) -> int:
+    if jobs is not None:
+        return max(1, min(jobs, len(pending)))
+    if len(pending) < PARALLEL_MIN_FILES:
+        return 1
+    if sum(len(job.data) for job in pending) < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, min(available_cpus(), MAX_AUTO_WORKERS, len(pending)))
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _parse_in_processes(pending: Sequence[_Job], max_size: int, workers: int) -> list[FileResult]:
+    """Balanced chunks of files (by bytes, largest first) across `workers` processes."""
+    import multiprocessing  # only a parallel scan pays for these imports
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    chunks: list[list[_Job]] = [[] for _ in range(min(len(pending), workers * CHUNKS_PER_WORKER))]
+    loads = [0] * len(chunks)
+    for job in sorted(pending, key=lambda j: (-len(j.data), j.path)):
+        lightest = loads.index(min(loads))
+        chunks[lightest].append(job)
+        loads[lightest] += len(job.data) + 1
+    methods = multiprocessing.get_all_start_methods()
+    # fork: workers inherit the loaded parser registry instead of importing it again
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    results: list[FileResult] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [
+            (
+                chunk,
+                pool.submit(
+                    _parse_chunk, [(j.path, j.data, j.parser_names) for j in chunk], max_size
+                ),
+            )
+            for chunk in chunks
+            if chunk
+        ]
+        for chunk, future in futures:
+            try:
+                shipped = future.result()
+            except BrokenProcessPool:
+                died = "internal error: a parser process died on {} or a file beside it"
+                results.extend(
+                    FileResult(job.path, internal_errors=[died.format(job.path)]) for job in chunk
+                )
+                continue
+            results.extend(_unship(item) for item in shipped)
+    return results
+
+
+_Shipped = tuple[str, Any, str | None, list[str], bool]
+
+
+def _parse_chunk(items: list[tuple[str, bytes, tuple[str, ...]]], max_size: int) -> list[_Shipped]:
+    """In a worker: parse each file; facts travel in the cache's plain-data form."""
+    parsers = load_parsers()
+    shipped: list[_Shipped] = []
+    for path, data, names in items:
+        result = parse_bytes(path, data, [parsers[n] for n in names], max_size)
+        try:
+            shipped.append(
+                (path, encode(result.facts), result.skipped, result.internal_errors, True)
+            )
+        except Unserializable:
+            shipped.append((path, result.facts, result.skipped, result.internal_errors, False))
+    return shipped
+
+
+def _unship(item: _Shipped) -> FileResult:
+    path, facts, skipped, internal_errors, encoded = item
+    return FileResult(path, decode_facts(facts) if encoded else facts, skipped, internal_errors)
 
 
 def decode(path: str, data: bytes) -> tuple[str, ParseError | None]:
