@@ -79,7 +79,8 @@ def parse(path: str, text: str) -> Iterator[Any]:
             )
         return
     except RecursionError:
-        yield ParseError("policy helper data is nested too deeply", Span(path))
+        if _HELPER_HINT.search(text):
+            yield ParseError("policy helper data is nested too deeply", Span(path))
         return
     if not isinstance(data, dict):
         return
