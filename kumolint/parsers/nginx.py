@@ -32,18 +32,23 @@ from kumolint.parsers._text import LineIndex
 
 _TOKEN = re.compile(
     r"""
-      (?P<space>\s+)
-    | (?P<comment>\#[^\n]*)
+    \s*(?:
+      (?P<comment>\#[^\n]*)
     | (?P<quoted>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
     | (?P<open_quote>["'])
-    | (?P<word>(?:\\.|\$\{[^}\s]*\}|\{\{[^\n]*?\}\}|[^\s;{}\\])+)
+    | (?P<word>(?:[^\s;{}\\$]+|\$\{[^}\s]*\}|\{\{[^\n]*?\}\}|\\.|\$)+)
     | (?P<punct>[{};])
     | (?P<other>.)
-    """,
+    | (?P<end>\Z)
+    )""",
     re.VERBOSE | re.DOTALL,
 )
 _JINJA_STATEMENT = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.DOTALL)
-_INI_SECTION = re.compile(r"^\s*\[[A-Za-z][^\]\n]*\]\s*$", re.MULTILINE)
+_INI_SECTION = re.compile(r"^[ \t]*\[[A-Za-z][^\]\n]*\][ \t]*$", re.MULTILINE)
+_ASSIGNMENT_LINE = re.compile(r"^[ \t]*(?:export[ \t]+)?[A-Za-z_][\w.-]*=", re.MULTILINE)
+_DIRECTIVE_LINE = re.compile(
+    r"^[ \t]*(?:[a-z_][\w.-]*(?:[ \t][^\n]*)?[;{}]|\})[ \t]*(?:#[^\n]*)?$", re.MULTILINE
+)
 _ENV_REF = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 _TEMPLATE_REF = re.compile(r"\{\{-?\s*([\w.\[\]'\"]+)[^}]*\}\}")
 _BEARER = re.compile(r"bearer[ \t]+", re.IGNORECASE)
@@ -55,7 +60,7 @@ _ENTRY_BLOCKS = {"map", "types", "geo", "split_clients", "match", "charset_map",
 _MAP_SPECIAL_KEYS = {"default", "hostnames", "volatile", "include"}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Arg:
     text: str
     start: int
@@ -63,7 +68,7 @@ class _Arg:
     quoted: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class _Directive:
     name: str
     start: int
@@ -72,7 +77,7 @@ class _Directive:
     end: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class _Scope:
     """What a location inherits from the levels around it."""
 
@@ -82,7 +87,7 @@ class _Scope:
     includes: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Tree:
     root: list[_Directive] = field(default_factory=list)
     errors: list[tuple[str, int]] = field(default_factory=list)
@@ -119,10 +124,14 @@ def parse(path: str, text: str) -> Iterator[Any]:
 
 
 def _looks_like_nginx(text: str) -> bool:
-    code = re.sub(r"#[^\n]*", "", text)
-    if ";" not in code and "{" not in code:
-        return False
-    return not (_INI_SECTION.search(code) and "{" not in code)
+    """Directive lines (`name args;`, `name {`, `}`) outnumber `NAME=value` and `[section]` lines.
+
+    Routing is generous (`conf.d/*.conf`, `sites-enabled/*`); systemd drop-ins and env files
+    that live there are left to their own parsers.
+    """
+    directives = len(_DIRECTIVE_LINE.findall(text))
+    others = len(_ASSIGNMENT_LINE.findall(text)) + len(_INI_SECTION.findall(text))
+    return directives > 0 and directives >= others
 
 
 def _template_kind(path: str, text: str) -> str | None:
@@ -150,19 +159,20 @@ def _build(text: str) -> _Tree:
     while position < len(text):
         match = _TOKEN.match(text, position)
         assert match is not None  # the last alternative matches any character
-        kind, start, position = match.lastgroup, match.start(), match.end()
-        if kind in ("space", "comment"):
+        kind = match.lastgroup or "end"
+        start, position, token = match.start(kind), match.end(), match[kind]
+        if kind in ("comment", "end"):
             continue
         if kind == "open_quote":
             tree.errors.append(("unterminated quoted string", start))
             break
         if kind in ("word", "other"):
-            words.append(_Arg(match[0], start, position, False))
+            words.append(_Arg(token, start, position, False))
             continue
         if kind == "quoted":
-            words.append(_Arg(_unescape(match[0][1:-1]), start, position, True))
+            words.append(_Arg(_unescape(token[1:-1]), start, position, True))
             continue
-        char = match[0]
+        char = token
         if char == "}":
             if words:
                 tree.errors.append(('missing ";" before "}"', words[-1].end))
