@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from kumolint.config import Config, parse_config
 from kumolint.finding import Finding
 from kumolint.values import is_placeholder
-from tests.conftest import RULES, lint, write_tree
+from tests.conftest import ROOT, RULES, lint, write_tree
 
 ENV_RULES = {rule_id: RULES[rule_id] for rule_id in ("KL101", "KL102", "KL103", "KL104", "KL105")}
 OTHER_DEPLOYMENT = parse_config(
@@ -156,3 +158,38 @@ def test_placeholders(text: str) -> None:
 )
 def test_real_values_are_not_placeholders(text: str) -> None:
     assert not is_placeholder(text)
+
+
+VENDOR_SAMPLES = (
+    "AKIA" + "Q" * 8 + "7" * 8,
+    "ghp_" + "aB3" * 12,
+    "glpat-" + "x9Y" * 7,
+    "xoxb-1234-5678-abcdefghij",
+    "sk_live_" + "a1B2c3" * 4,
+    "SG." + "a" * 22 + "." + "b" * 43,
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+    "123456789:" + "A" * 35,
+    "AC" + "0a" * 16,
+    "0123456789abcdef" * 2 + "-us12",
+    "M" + "a" * 23 + ".bcdefg." + "h" * 27,
+)
+
+
+@pytest.mark.parametrize("sample", VENDOR_SAMPLES)
+def test_vendor_hint_lets_detect_secrets_name_the_format(sample: str) -> None:
+    from kumolint.rules._env import describe_secret
+    from kumolint.values import known_format
+
+    assert known_format(sample) is not None
+    assert describe_secret(sample) == known_format(sample)
+
+
+def test_plain_tokens_do_not_import_detect_secrets() -> None:
+    code = (
+        "import sys\n"
+        "from kumolint.rules._env import describe_secret\n"
+        "assert describe_secret('Wq3eRt6yUi9oPa2sDf5gHj8kLz1xCv4b') == 'high-entropy'\n"
+        "assert describe_secret('hunter2') == 'literal'\n"
+        "assert 'detect_secrets' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

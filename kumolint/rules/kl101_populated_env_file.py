@@ -38,8 +38,13 @@ from kumolint.facts.env import EnvAssignment
 from kumolint.finding import Severity
 from kumolint.model import RepoModel
 from kumolint.registry import NoOptions, Report, rule
-from kumolint.rules._env import ENV_FILE_DIALECTS, is_file_reference, is_secret_variable
-from kumolint.values import is_placeholder, is_trivial, secret_kind
+from kumolint.rules._env import (
+    ENV_FILE_DIALECTS,
+    describe_secret,
+    is_file_reference,
+    is_secret_variable,
+)
+from kumolint.values import is_placeholder, is_trivial
 
 
 @rule(id="KL101", name="populated-env-file", severity=Severity.ERROR)
@@ -52,7 +57,7 @@ def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
         text = assignment.value.text
         if is_placeholder(text) or is_trivial(text) or is_file_reference(text):
             continue
-        kind = secret_kind(text)
+        kind = describe_secret(text)
         looks = "a non-placeholder literal" if kind == "literal" else kind
         message = f"{assignment.name} holds a real secret ({looks})"
         yield Report(assignment.span, message, key=assignment.name)
