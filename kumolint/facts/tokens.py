@@ -1,7 +1,7 @@
 """Token facts: raw definitions from deployment YAML, and the role model's `TokenRef`.
 
 The YAML extractor records what is written (an Ansible var and its value, a Kubernetes
-`secretKeyRef`, a Secret's key); which variable plays which role is configuration, so
+`secretKeyRef`); which variable plays which role is configuration, so
 `kumolint.rules._tokens` turns these and the env, policy and Nginx facts into `TokenRef`s.
 """
 
@@ -55,14 +55,4 @@ class SecretKeyRef:
     env_name: str
     secret: str
     key: str
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class SecretData:
-    """A key of a Kubernetes `Secret` (`stringData`, or `data` decoded from base64)."""
-
-    secret: str
-    key: str
-    value: Value | None
     span: Span

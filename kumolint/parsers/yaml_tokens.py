@@ -4,20 +4,19 @@ Raw facts only: a variable and its raw value, a `secretKeyRef`, a Secret's key. 
 is the injection or the webhook token is configuration, decided by `kumolint.rules._tokens`.
 Ansible vars come from `group_vars/`, `host_vars/`, `roles/*/defaults/`, `roles/*/vars/` and
 `vars/` (nested keys as dotted names); an inline `!vault` value is marked, never read. Helm
-values come from `values*.yaml`. Kubernetes objects are recognised by `apiVersion` + `kind`.
+values come from `values*.yaml`. Kubernetes objects are recognised by `apiVersion` + `kind`;
+Secrets' keys are EnvAssignment facts of the env extractor (dialect "k8s-secret").
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import yaml
 
-from kumolint.facts.tokens import SecretData, SecretKeyRef, VarDefinition
+from kumolint.facts.tokens import SecretKeyRef, VarDefinition
 from kumolint.model import Value
 from kumolint.parsers._yaml import get, items, scalar, span_of, walk, yaml_extractor
 
@@ -40,46 +39,30 @@ def extract(path: str, documents: list[yaml.Node]) -> Iterator[Any]:
 
 
 def _variables(path: str, document: yaml.Node, source: str) -> Iterator[VarDefinition]:
-    stack: list[tuple[str, yaml.Node, int]] = [("", document, 0)]
-    seen: set[int] = set()
+    """Scalar leaves in document order; nested keys as dotted names, each mapping once."""
+    stack = [("", iter(items(document)))]
+    seen = {id(document)}
     while stack:
-        prefix, node, depth = stack.pop()
-        if id(node) in seen or depth > _MAX_DEPTH:
+        prefix, entries = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
             continue
-        seen.add(id(node))
-        for key, _key_node, value in reversed(items(node)):
-            name = f"{prefix}{key}"
-            if isinstance(value, yaml.ScalarNode):
-                vaulted = value.tag == "!vault"
-                yield VarDefinition(
-                    name, Value(value.value), span_of(path, value), source, vaulted
-                )
-            elif isinstance(value, yaml.MappingNode):
-                stack.append((f"{name}.", value, depth + 1))
+        key, _key_node, value = entry
+        name = f"{prefix}{key}"
+        if isinstance(value, yaml.ScalarNode):
+            vaulted = value.tag == "!vault"
+            yield VarDefinition(name, Value(value.value), span_of(path, value), source, vaulted)
+        elif isinstance(value, yaml.MappingNode) and id(value) not in seen:
+            seen.add(id(value))
+            if len(stack) < _MAX_DEPTH:
+                stack.append((f"{name}.", iter(items(value))))
 
 
 def _kubernetes(path: str, document: yaml.Node) -> Iterator[Any]:
-    kind = scalar(get(document, "kind"))
-    if kind == "Secret":
-        secret = scalar(get(get(document, "metadata"), "name")) or ""
-        for key, _key_node, value in items(get(document, "stringData")):
-            if isinstance(value, yaml.ScalarNode):
-                yield SecretData(secret, key, Value(value.value), span_of(path, value))
-        for key, _key_node, value in items(get(document, "data")):
-            if isinstance(value, yaml.ScalarNode):
-                yield SecretData(secret, key, _decode(value.value), span_of(path, value))
-        return
     for node in walk(document):
         ref = get(get(node, "valueFrom"), "secretKeyRef")
         env_name = scalar(get(node, "name"))
         secret_name, secret_key = scalar(get(ref, "name")), scalar(get(ref, "key"))
         if env_name and secret_name and secret_key:
             yield SecretKeyRef(env_name, secret_name, secret_key, span_of(path, node))
-
-
-def _decode(text: str) -> Value | None:
-    try:
-        raw = base64.b64decode("".join(text.split()), validate=True)
-        return Value(raw.decode("utf-8"))
-    except (binascii.Error, ValueError):
-        return None

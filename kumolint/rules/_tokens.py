@@ -20,7 +20,7 @@ from kumolint.config import Config
 from kumolint.facts.env import EnvAssignment
 from kumolint.facts.lua import HttpAuth
 from kumolint.facts.nginx import BearerCheck, TokenText
-from kumolint.facts.tokens import SecretData, SecretKeyRef, TokenRef, VarDefinition
+from kumolint.facts.tokens import SecretKeyRef, TokenRef, VarDefinition
 from kumolint.model import RepoModel, Value
 from kumolint.values import is_placeholder, is_trivial
 
@@ -108,9 +108,6 @@ def build_graph(model: RepoModel) -> TokenGraph:
             graph.join(f"secret:{assignment.owner}/{assignment.name}", f"env:{assignment.name}")
     for variable in model.of(VarDefinition):
         _define(graph, config, f"var:{variable.name}", variable.name, variable)
-    for data in model.of(SecretData):
-        node = f"secret:{data.secret}/{data.key}"
-        _define(graph, config, node, data.key, data)
     for key_ref in model.of(SecretKeyRef):
         node = f"env:{key_ref.env_name}"
         name = f"{key_ref.secret}/{key_ref.key}"
@@ -151,7 +148,7 @@ def _define(
     config: Config,
     node: str,
     name: str,
-    fact: EnvAssignment | VarDefinition | SecretData,
+    fact: EnvAssignment | VarDefinition,
 ) -> None:
     """`name = value`: join the name's node with what the value is or refers to."""
     value = fact.value
