@@ -21,6 +21,7 @@ from kumolint.parsers._text import LineIndex
 
 DEFAULT_UMASK = 0o022
 _METACHARS = frozenset(" \t\n;&|<>()")
+_PLAIN = re.compile(r"[^ \t\n;&|<>()'\"\\$`]+")
 _OPERATORS = (";;", "&&", "||", "|&", ";", "|", "&", "(", ")")
 _REDIRECT = re.compile(r"(?:[0-9]+|&)?(?:>>|>\||>&|<<<|<<-|<<|<>|<&|>|<)")
 _KEYWORDS = frozenset({"if", "then", "else", "elif", "fi", "do", "done", "while", "until"})
@@ -195,6 +196,11 @@ class _Lexer:
         out: list[str] = []
         expands = False
         while self.i < end:
+            plain = _PLAIN.match(text, self.i, end)
+            if plain:
+                out.append(plain.group(0))
+                self.i = plain.end()
+                continue
             c = text[self.i]
             if c in _METACHARS:
                 break
@@ -290,7 +296,7 @@ class Mode:
 UNKNOWN = Mode(0, 0)
 _WHO = {"u": 0o4700, "g": 0o2070, "o": 0o1007}
 _SYMBOLIC_CLAUSE = re.compile(r"([ugoa]*)((?:[-+=](?:[rwxXst]*|[ugo]))+)")
-_OP = re.compile(r"([-+=])([rwxXst]*|[ugo])")
+_OP = re.compile(r"([-+=])([ugo]|[rwxXst]*)")
 
 
 def parse_mode(text: str, base: Mode = UNKNOWN, umask: int = 0) -> Mode | None:

@@ -61,7 +61,7 @@ _SECTION = re.compile(
 _SCRIPTLETS = frozenset({"pre", "post", "preun", "postun", "pretrans", "posttrans"})
 _DEFINE = re.compile(r"%(?:define|global)[ \t]+([A-Za-z_]\w*)(?:\([^)]*\))?[ \t]+(.*)$")
 _TAG = re.compile(r"(Name|Version|Release)[ \t]*:[ \t]*(\S+)", re.IGNORECASE)
-_MACRO = re.compile(r"%\{([?!]*)([A-Za-z_]\w*)(?::([^{}]*))?\}|%([A-Za-z_]\w*)")
+_MACRO = re.compile(r"%%|%\{([?!]*)([A-Za-z_]\w*)(?::([^{}]*))?\}|%([A-Za-z_]\w*)")
 _DIRECTIVE = re.compile(r"[ \t]*(%[a-z_]+)(?:\(([^)]*)\))?")
 _CONDITIONAL_OPEN = re.compile(r"%if(?:arch|narch|os|nos)?\b")
 _CONDITIONAL_MIDDLE = re.compile(r"%(?:else|elif(?:arch|os)?)\b")
@@ -156,6 +156,8 @@ def expand_macros(value: str, macros: dict[str, str]) -> str:
 
     def substitute(match: re.Match[str]) -> str:
         flags, name, alternative = match.group(1), match.group(2), match.group(3)
+        if match.group(0) == "%%":
+            return "%%"
         if name is None:
             name = match.group(4)
             return macros.get(name, match.group(0))

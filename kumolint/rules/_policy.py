@@ -33,13 +33,31 @@ def token_env_names(model: RepoModel) -> frozenset[str]:
     )
 
 
-def is_secret_fallback(read: EnvRead, model: RepoModel) -> bool:
-    """`os.getenv('<secret>') or '<literal>'`: KL202's finding (KL204 leaves it alone)."""
-    if read.fallback is None:
-        return False
-    extra = role_names(model, TOKEN_ROLES) | token_env_names(model)
-    binding = (read.binding or "").rpartition(".")[2]
-    return is_secret_name(read.name, extra) or (bool(binding) and is_secret_name(binding))
+def token_expressions(model: RepoModel) -> frozenset[str]:
+    """Names the policy sends as HTTP credentials (`constants.key`), resolved across files."""
+    return frozenset(
+        auth.token.expression for auth in model.of(HttpAuth) if auth.token.expression is not None
+    )
+
+
+class SecretFallbacks:
+    """Which `os.getenv('<secret>') or '<literal>'` reads are KL202's (KL203/KL204 skip them).
+
+    A read is a secret's when the variable or the name it is stored in says so, when the
+    variable plays a token role, or when the policy sends it (or that name) as a credential.
+    """
+
+    def __init__(self, model: RepoModel) -> None:
+        self.extra = role_names(model, TOKEN_ROLES) | token_env_names(model)
+        self.expressions = token_expressions(model)
+
+    def __contains__(self, read: EnvRead) -> bool:
+        if read.fallback is None:
+            return False
+        binding = read.binding or ""
+        if is_secret_name(read.name, self.extra) or binding in self.expressions:
+            return True
+        return bool(binding) and is_secret_name(binding.rpartition(".")[2])
 
 
 def is_loopback(host: str) -> bool:

@@ -13,6 +13,9 @@ directory are read together by the stock `kumomta.service` and are checked as on
 systemd ignores (`export NAME=...`) does not count. The list comes from
 `[tool.kumolint] required-env`.
 
+The finding points at the first variable of the file, so a `kumolint: ignore[KL103]` comment
+on the line above it suppresses it (or use `per-file-ignores`).
+
 ## Example
 ```env path=deploy/kumomta.env
 PING8_WEBHOOK_TOKEN=<PING8_WEBHOOK_TOKEN>
@@ -34,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kumolint.finding import Related, Severity
+from kumolint.finding import Related, Severity, Span
 from kumolint.model import RepoModel
 from kumolint.registry import NoOptions, Report, rule
 from kumolint.rules._env import EnvFileView, env_files, is_kumomta_env_file, pair_directory
@@ -58,11 +61,19 @@ def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
             continue
         first, *others = views
         yield Report(
-            first.file.span,
+            _anchor(first),
             f"KumoMTA env file lacks required {_plural(missing)}: {', '.join(missing)}",
             key=",".join(missing),
             related=tuple(Related(o.file.span, "read together with this file") for o in others),
         )
+
+
+def _anchor(view: EnvFileView) -> Span:
+    """The start of the first variable's line, so an ignore comment above it applies."""
+    if not view.assignments:
+        return view.file.span
+    name = view.assignments[0].name_span
+    return Span(name.path, name.line, 1)
 
 
 def _plural(missing: list[str]) -> str:

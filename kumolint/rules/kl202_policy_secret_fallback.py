@@ -40,13 +40,14 @@ from kumolint.facts.lua import EnvRead
 from kumolint.finding import Severity
 from kumolint.model import RepoModel
 from kumolint.registry import NoOptions, Report, rule
-from kumolint.rules._policy import is_secret_fallback
+from kumolint.rules._policy import SecretFallbacks
 
 
 @rule(id="KL202", name="policy-secret-fallback", severity=Severity.ERROR)
 def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
+    secret_fallbacks = SecretFallbacks(model)
     for read in model.of(EnvRead):
-        if read.fallback is None or not is_secret_fallback(read, model):
+        if read.fallback is None or read not in secret_fallbacks:
             continue
         span = read.fallback_span or read.span
         if read.fallback.text:

@@ -11,9 +11,10 @@ from the environment (`KUMOPROXY_HOST`, `KUMOPROXY_PUBLIC_IP`, `KUMOPROXY_HELO`,
 Reported in Lua only (helper data such as `sources.toml` is where KumoMTA expects per-source
 literals): `make_egress_source` / `make_egress_path` fields (`source_address`,
 `socks5_proxy_server`, `socks5_proxy_source_address`, `ehlo_domain`), webhook URLs, and
-`or '<literal>'` fallbacks of deployment variables that are not in `required-env` (those
-belong to KL204). Only real values count: public IPs and real host names, not private or
-loopback addresses, documentation IPs or `example` / `yourdomain` names.
+`or '<literal>'` fallbacks of deployment variables and of variables used as a webhook URL,
+unless the variable is in `required-env` (those belong to KL204). Only real values count:
+public IPs and real host names, not private or loopback addresses, documentation IPs or
+`example` / `yourdomain` names.
 
 ## Example
 ```lua path=policy/init.lua
@@ -53,7 +54,7 @@ from kumolint.facts.lua import EgressPath, EgressSource, EnvRead, HttpAuth, Sour
 from kumolint.finding import Severity
 from kumolint.model import RepoModel
 from kumolint.registry import NoOptions, Report, rule
-from kumolint.rules._policy import DEPLOYMENT_ROLES, is_secret_fallback, role_names
+from kumolint.rules._policy import DEPLOYMENT_ROLES, SecretFallbacks, role_names
 from kumolint.values import is_real_deployment_value
 
 _FIELDS = ("source_address", "socks5_proxy_server", "socks5_proxy_source_address", "ehlo_domain")
@@ -79,18 +80,21 @@ def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
     for path in model.of(EgressPath):
         if path.origin == "lua":
             report(path.ehlo_domain, "ehlo_domain")
-    for hook in model.of(Webhook):
-        report(hook.url, "the webhook URL")
-    for auth in model.of(HttpAuth):
-        report(auth.url, "the webhook URL")
+    urls = [hook.url for hook in model.of(Webhook)] + [auth.url for auth in model.of(HttpAuth)]
+    for url in urls:
+        report(url, "the webhook URL")
+    # Env reads whose fallback counts: deployment variables, and whatever is used as a URL.
+    url_reads = {(u.span.path, u.span.line, u.span.column) for u in urls if u and u.kind == "env"}
     deployment = role_names(model, DEPLOYMENT_ROLES)
     required = set(model.config.required_env)
+    secret_fallbacks = SecretFallbacks(model)
     for read in model.of(EnvRead):
-        if read.fallback is None or read.fallback_span is None:
+        if read.fallback is None or read.fallback_span is None or read.name in required:
             continue
-        if read.name in required or read.name not in deployment:
+        place = (read.span.path, read.span.line, read.span.column)
+        if read.name not in deployment and place not in url_reads:
             continue
-        if is_secret_fallback(read, model):
+        if read in secret_fallbacks:
             continue
         fallback = Source("literal", read.fallback_span, read.fallback)
         report(fallback, f"the fallback of {read.name}")

@@ -40,7 +40,7 @@ from kumolint.facts.lua import EnvRead
 from kumolint.finding import Severity
 from kumolint.model import RepoModel
 from kumolint.registry import NoOptions, Report, rule
-from kumolint.rules._policy import is_secret_fallback
+from kumolint.rules._policy import SecretFallbacks
 
 
 @rule(id="KL204", name="policy-unchecked-required-env", severity=Severity.WARNING)
@@ -48,9 +48,10 @@ def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
     required = set(model.config.required_env)
     reads = [r for r in model.of(EnvRead) if r.name in required]
     checked = {r.name for r in reads if r.guard != "none" and r.fallback is None}
+    secret_fallbacks = SecretFallbacks(model)
     for read in reads:
         if read.fallback is not None:
-            if is_secret_fallback(read, model):
+            if read in secret_fallbacks:
                 continue
             what = "an empty string" if not read.fallback.text else "a default"
             yield Report(
