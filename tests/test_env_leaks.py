@@ -36,6 +36,7 @@ SEEDS = {
     "compose_list": "Rt8yUi1oPa4sDf7gHj0kLz3xCv6bNm9q",
     "suppressed": "As5dFg8hJk1lZx4cVb7nMq0wEr3tYu6i",
     "webhook_url_userinfo": "Dg2hJ5kL8zX1cV4bN7mQ0wE3rT6yU9iO",
+    "compose_default": "Kv7bNm0qWe3rTy6uIo9pAs2dFg5hJk8l",
 }
 
 
@@ -83,6 +84,7 @@ def seeded_repo(root: Path) -> Path:
                 "services:\n  kumomta:\n    image: ghcr.io/kumocorp/kumomta:latest\n"
                 f"    environment:\n      PING8_WEBHOOK_TOKEN: {s['compose_map']}\n"
                 f"  app:\n    build: .\n    environment:\n      - APP_SECRET={s['compose_list']}\n"
+                f"      - DB_PASSWORD=${{DB_PASSWORD:-{s['compose_default']}}}\n"
             ),
         },
     )
@@ -135,6 +137,7 @@ def test_every_seed_is_reported_somewhere(repo: Path, capsys: pytest.CaptureFixt
         "k8s/secret.yaml:9",
         "docker-compose.yml:5",
         "docker-compose.yml:9",
+        "docker-compose.yml:10",
     ):
         assert place in places, place
 

@@ -38,6 +38,7 @@ SECRET_ROLES = ("injection-token", "webhook-token")
 ENV_FILE_DIALECTS = frozenset({"systemd", "dotenv", "k8s-secret", "compose"})
 _PATH_LIKE = re.compile(r"(?:/[A-Za-z0-9._-]{1,40}){2,}/?")
 _KUMO_OWNER = re.compile(r"kumomta|kumod|kumo-mta", re.IGNORECASE)
+_DEFAULT = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?[-=]([^}]*)\}")
 # Something every detect-secrets regex plugin needs to match a bare value (its vendor prefix
 # or keyword), so values without it skip the ~0.2-0.4 s detect-secrets import on the hook path.
 _VENDOR_HINT = re.compile(
@@ -93,6 +94,11 @@ def kumomta_assignments(model: RepoModel) -> Iterable[EnvAssignment]:
         in_object = assignment.dialect in ("compose", "k8s-secret")
         if in_file or (in_object and is_kumomta_owner(assignment)):
             yield assignment
+
+
+def interpolation_defaults(text: str) -> list[str]:
+    """The defaults of `${NAME:-default}` / `${NAME-default}` (compose, dotenv, shell)."""
+    return [match[1] for match in _DEFAULT.finditer(text)]
 
 
 def describe_secret(text: str) -> str:

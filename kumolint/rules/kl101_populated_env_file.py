@@ -13,7 +13,8 @@ not trivial (`true`, a small number): a known token format, a high-entropy strin
 other literal. Templates (`*.example`, `*.sample`, `*.template`, `*.dist`, `*.j2`) are checked
 too: a real value in a template is the classic leak. The files read are `.env`, `.env.*`,
 `*.env`, `default/*`, debian `*.default`, files shaped like `/etc/default/kumomta`,
-Kubernetes `Secret` objects (`stringData`, base64 `data`) and compose `environment:`.
+Kubernetes `Secret` objects (`stringData`, base64 `data`) and compose `environment:`. The
+default in `${NAME:-default}` is committed too, so it is judged like a value.
 
 ## Example
 ```dotenv path=app/.env
@@ -41,6 +42,7 @@ from kumolint.registry import NoOptions, Report, rule
 from kumolint.rules._env import (
     ENV_FILE_DIALECTS,
     describe_secret,
+    interpolation_defaults,
     is_file_reference,
     is_secret_variable,
 )
@@ -54,10 +56,19 @@ def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
             continue
         if not is_secret_variable(assignment.name, model.config):
             continue
-        text = assignment.value.text
-        if is_placeholder(text) or is_trivial(text) or is_file_reference(text):
+        text, where = assignment.value.text, ""
+        if is_placeholder(text):
+            defaults = [d for d in interpolation_defaults(text) if _is_real(d)]
+            if not defaults:
+                continue
+            text, where = defaults[0], " as the default of its ${...:-default}"
+        elif not _is_real(text):
             continue
         kind = describe_secret(text)
         looks = "a non-placeholder literal" if kind == "literal" else kind
-        message = f"{assignment.name} holds a real secret ({looks})"
+        message = f"{assignment.name} holds a real secret{where} ({looks})"
         yield Report(assignment.span, message, key=assignment.name)
+
+
+def _is_real(text: str) -> bool:
+    return not (is_placeholder(text) or is_trivial(text) or is_file_reference(text))
