@@ -248,3 +248,22 @@ def test_progress_bar_only_on_a_terminal() -> None:
         quiet.update(4)
         quiet.close()
         assert stream.getvalue() == ""
+
+
+def test_only_parsers_feeding_the_selected_rules_run_and_piggybacks_still_see_every_file(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kumolint.audit.relevance import needed_parsers
+    from kumolint.parsers import load_parsers
+    from tests.conftest import RULES
+
+    parsers = load_parsers()
+    needed = needed_parsers([RULES["KL106"]], parsers)
+    assert "pem" in needed
+    assert "lua" not in needed
+    assert needed_parsers([RULES[i] for i in RULES if i != "KL002"], parsers) >= {"lua", "pem"}
+    # a key pasted into a Lua policy: the Lua parser is not needed, the PEM scanner still runs
+    commit(repo, {"policy/init.lua": f"local key = [[\n{KEY}]]\n"}, "key in lua", 1_600_000_000)
+    code, findings, _ = audit(repo, capsys, "--select", "KL106")
+    assert code == 1
+    assert [(f["rule"], f["path"]) for f in findings] == [("KL106", "policy/init.lua")]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kumolint import engine
 from kumolint.audit import git
 from kumolint.audit.progress import Progress
+from kumolint.audit.relevance import needed_parsers
 from kumolint.config import Config
 from kumolint.finding import Finding
 from kumolint.model import RepoFile, RepoModel
@@ -19,7 +20,7 @@ from kumolint.scan import parse_bytes
 # The rules an audit runs by default: they judge one file alone and find secrets, so a hit
 # in any old version means a credential to rotate. Whole-repo rules (a variable missing
 # somewhere) say nothing about history. `--select` replaces this list.
-HISTORY_RULES = ("KL101", "KL105", "KL106", "KL404")
+HISTORY_RULES = ("KL101", "KL105", "KL106", "KL201", "KL202", "KL302", "KL404")
 _SKIP_MODES = {"160000": "submodule", "120000": "symlink"}
 
 Key = tuple[str, str, str]  # rule, path, fingerprint
@@ -103,6 +104,7 @@ def audit(
             "(fetch them with `git fetch --unshallow`)"
         )
     parsers = load_parsers()
+    needed = needed_parsers(rules.values(), parsers)
     routes: dict[str, list[Parser]] = {}
     walk = _Walk()
     if history:
@@ -115,14 +117,23 @@ def audit(
         total = int(git.git(root, "rev-list", "--count", *revisions, check=False) or 0)
         progress.phase("commits", total)
         for commit, changes in git.log(root, revisions):
-            _record(walk, commit, changes, config, parsers, routes)
+            _record(walk, commit, changes, config, parsers, needed, routes)
             progress.update(len(walk.commits))
     head_tree = git.tree(root, head) if head else {}
     if head and (not history or not since):
         # a version HEAD has that the walk did not see as introduced (e.g. without --history)
         changes = [git.Change(mode, oid, path) for path, (mode, oid) in head_tree.items()]
         head_date = int(git.git(root, "show", "-s", "--format=%at", head).strip() or 0)
-        _record(walk, git.Commit(head, head_date), changes, config, parsers, routes, only_new=True)
+        _record(
+            walk,
+            git.Commit(head, head_date),
+            changes,
+            config,
+            parsers,
+            needed,
+            routes,
+            only_new=True,
+        )
     result.commits = len(walk.commits) - (1 if head and (not history or not since) else 0)
     for kind, count in sorted(walk.skipped_kinds.items()):
         result.notes.append(f"{count} {kind} entries are not followed")
@@ -140,6 +151,7 @@ def _record(
     changes: Sequence[git.Change],
     config: Config,
     parsers: dict[str, Parser],
+    needed: Set[str],
     routes: dict[str, list[Parser]],
     *,
     only_new: bool = False,
@@ -154,7 +166,9 @@ def _record(
         chosen = routes.get(change.path)
         if chosen is None:
             excluded = config.is_excluded(change.path)
-            chosen = routes[change.path] = [] if excluded else parsers_for(change.path, parsers)
+            routed = [] if excluded else parsers_for(change.path, parsers)
+            # only parsers whose facts a selected rule reads (see `relevance`)
+            chosen = routes[change.path] = [p for p in routed if p.name in needed]
         if not chosen:
             continue
         if change.blob is None:

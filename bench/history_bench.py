@@ -1,0 +1,129 @@
+"""Benchmark `kumolint audit --history` against the floor `git log -p --all` on one repo.
+
+    python3 bench/history_bench.py [--commits 2000] [--keep DIR]
+
+Generates a deployment repository with COMMITS commits (git fast-import: an env file, a Lua
+policy, an Nginx config, YAML vars, docs; a private key committed and later removed), then
+times, in one run on the same repository:
+
+- the floor: `git log -p --all > /dev/null` (what any history scanner must at least read);
+- the audit: `python3 -m kumolint audit REPO --history --quiet` (process start included).
+
+Prints both times, their ratio (target <= 3x) and the audit's peak memory (target <= 300 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = (
+    "-----BEGIN PRIVATE KEY-----\n"
+    "Zq9XkV3tLw8RpN2mYc7HsD4fGj6KaB1eUo5iTx0WnQvPzSbench0000\n"
+    "-----END PRIVATE KEY-----\n"
+)
+
+
+def _files(step: int, state: dict[str, list[str]]) -> dict[str, str]:
+    """The files one commit changes: each commit appends to one or two files."""
+    kind = step % 6
+    if kind == 0:
+        state["README.md"].append(f"- release note {step}")
+    elif kind == 1:
+        state["policy/init.lua"].append(
+            f'kumo.on("smtp_server_message_received_{step}", function(msg)\n'
+            f'  msg:set_meta("queue", "q{step % 7}")\nend)'
+        )
+    elif kind == 2:
+        state["deploy/kumomta.env"].append(f"KUMO_SETTING_{step}=value-{step % 13}")
+    elif kind == 3:
+        state["nginx/conf.d/kumomta.conf"].insert(
+            -1, f"  location /hook{step} {{ proxy_pass http://127.0.0.1:{8000 + step % 50}; }}"
+        )
+    elif kind == 4:
+        state["deploy/vars.yml"].append(f"setting_{step}: {step}")
+    else:
+        state["docs/operations.md"].append(f"Step {step}: rotate logs.")
+    changed = {
+        (
+            "README.md",
+            "policy/init.lua",
+            "deploy/kumomta.env",
+            "nginx/conf.d/kumomta.conf",
+            "deploy/vars.yml",
+            "docs/operations.md",
+        )[kind]
+    }
+    return {path: "\n".join(state[path]) + "\n" for path in changed}
+
+
+def generate(target: Path, commits: int) -> None:
+    subprocess.run(["git", "init", "-q", "-b", "main", str(target)], check=True)
+    state: dict[str, list[str]] = {
+        "README.md": ["# deploy"],
+        "policy/init.lua": ['local kumo = require "kumo"'],
+        "deploy/kumomta.env": ["PING8_WEBHOOK_URL=https://hooks.example.com/kumo"],
+        "nginx/conf.d/kumomta.conf": ["server {", "  listen 443 ssl;", "}"],
+        "deploy/vars.yml": ["kumomta_user: kumod"],
+        "docs/operations.md": ["# operations"],
+    }
+    stream: list[bytes] = []
+    for step in range(commits):
+        files = _files(step, state) if step else {p: "\n".join(v) + "\n" for p, v in state.items()}
+        if step == commits // 4:
+            files["keys/dkim.key"] = KEY
+        deleted = ["keys/dkim.key"] if step == commits // 2 else []
+        stamp = 1_600_000_000 + step * 3600
+        message = f"change {step}\n".encode()
+        stream.append(b"commit refs/heads/main\n")
+        stream.append(f"committer Bench <bench@example.com> {stamp} +0000\n".encode())
+        stream.append(f"data {len(message)}\n".encode() + message)
+        for path, text in files.items():
+            data = text.encode()
+            stream.append(f"M 100644 inline {path}\ndata {len(data)}\n".encode() + data + b"\n")
+        for path in deleted:
+            stream.append(f"D {path}\n".encode())
+    subprocess.run(
+        ["git", "fast-import", "--quiet"], cwd=target, input=b"".join(stream), check=True
+    )
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=target, check=True)
+
+
+def _timed(command: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--commits", type=int, default=2000)
+    parser.add_argument("--keep", type=Path, help="generate the repository here and keep it")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        repo = args.keep or Path(scratch) / "repo"
+        if not (repo / ".git").exists():
+            generate(repo, args.commits)
+        env_python = [sys.executable, "-m", "kumolint", "audit", str(repo), "--history"]
+        os.environ["PYTHONPATH"] = str(ROOT)
+        _timed(["git", "log", "-p", "--all"], repo)  # warm the page cache for both
+        audit = _timed([*env_python, "--quiet", "--exit-zero"], repo)
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        floor = _timed(["git", "log", "-p", "--all"], repo)
+        print(f"commits: {args.commits}")
+        print(f"floor  git log -p --all > /dev/null: {floor:.2f} s")
+        print(f"kumolint audit --history:            {audit:.2f} s")
+        print(f"ratio: {audit / floor:.2f}x (target <= 3x)")
+        print(f"peak memory: {peak_kb / 1024:.0f} MB (target <= 300 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
