@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kumolint.parsers import parser
-from kumolint.parsers._shell import ShellModel
+from kumolint.parsers._shell import Context, ShellModel
 from kumolint.parsers._text import LineIndex
 
 _SHEBANG = re.compile(r"#![ \t]*\S*/(?:env[ \t]+)?(?:ba|da|k|z|a)?sh\b")
@@ -99,8 +99,14 @@ def recipe_lines(text: str, variables: dict[str, str]) -> Iterator[tuple[int, in
 
 
 def embedded_specs(model: ShellModel) -> Iterator[Any]:
+    """Spec files and maintainer scripts that a build script writes with a heredoc."""
     from kumolint.parsers.rpmspec import analyze_spec
 
     for target, (start, end) in model.heredocs:
         if re.search(r"\.spec(?:\.in)?[\"']?$", target):
             yield from analyze_spec(model.path, model.text, start, end, model.index)
+        elif re.search(r"(?:postinst|preinst)[\"']?$", target):
+            name = target.strip("\"'").rsplit("/", 1)[-1]
+            script = ShellModel(model.path, model.text, model.index, Context(prefix=f"{name} "))
+            script.run(start, end)
+            yield from script.facts()

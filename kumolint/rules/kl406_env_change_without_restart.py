@@ -6,7 +6,9 @@ systemd reads `EnvironmentFile=` only when it starts the service, and the policy
 into the env file without a `systemctl restart kumomta` (or an Ansible handler that does it)
 leaves the old webhook token and proxy settings in force until some unrelated restart, which
 is the "forgot to reload the service" mistake from the deployment document. Image builds
-(Dockerfile) are not checked: a container starts fresh.
+(Dockerfile) are not checked: a container starts fresh. Neither are files a debhelper package
+ships (`debian/rules`, `<pkg>.default`): the generated postinst restarts the service on
+upgrade. RPM specs need `%systemd_postun_with_restart` or a restart in a scriptlet.
 
 ## Example
 ```sh
@@ -41,8 +43,9 @@ from kumolint.model import RepoModel
 from kumolint.registry import Report, rule
 from kumolint.rules._modes import DEFAULT_ENV_FILES, matches, restart_scope, restarts_kumomta
 
-# Image builds start the service fresh; dh_installinit's generated postinst restarts it.
-_RESTARTED_BY_THE_TOOL = ("Dockerfile", "dh_installinit")
+# Image builds start the service fresh; debhelper packages get a generated postinst that
+# restarts the service on upgrade (dh_installsystemd/dh_installinit).
+_RESTARTED_BY_THE_TOOL = ("Dockerfile", "dh_", "debian/rules")
 
 
 @dataclass(frozen=True)

@@ -392,3 +392,18 @@ def test_gitlab_script_lists() -> None:
 
 def test_other_yaml_is_not_ci() -> None:
     assert ci_facts("deploy/tasks/main.yml", "- run: chmod 644 /etc/default/kumomta\n") == []
+
+
+def test_postinst_in_a_heredoc_is_read_as_a_script() -> None:
+    text = (
+        "#!/bin/bash\n"
+        "cat > pkg/DEBIAN/postinst <<EOF\n"
+        "#!/bin/sh\n"
+        "chmod 0644 /etc/default/kumomta\n"
+        "EOF\n"
+        "chmod 0775 pkg/DEBIAN/postinst\n"
+    )
+    found = files(text, "assets/build-deb.sh")
+    fact = found["/etc/default/kumomta"]
+    assert (fact.mode, fact.tool, fact.span.line) == (0o644, "postinst chmod", 4)
+    assert found["pkg/DEBIAN/postinst"].mode == 0o775
