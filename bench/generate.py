@@ -1,10 +1,11 @@
 """Generate a deterministic synthetic deployment repository for benchmarks.
 
     python3 bench/generate.py OUT_DIR [--files 300] [--seed 7] [--blob-kib 0]
+                              [--relevant-every 3] [--blob-every 10]
 
-About a third of the files are relevant to kumolint (env files, policies, Nginx, Ansible,
-zones, Dockerfiles, specs, scripts, Kubernetes); the rest are documentation, code and
-(optionally) binary blobs that kumolint never opens. The result is committed to a fresh git
+One file in `--relevant-every` (default: a third) is relevant to kumolint (env files,
+policies, Nginx, Ansible, zones, Dockerfiles, scripts); the rest are documentation, code
+and (optionally) binary blobs that kumolint never opens. The result is committed to a fresh git
 repository so discovery goes through `git ls-files`, as it does for users.
 """
 
@@ -112,17 +113,26 @@ RELEVANT: tuple[Callable[[random.Random, int], tuple[str, str]], ...] = (
 IRRELEVANT = (markdown, python)
 
 
-def generate(out: Path, files: int, seed: int, blob_kib: int) -> None:
+def generate(
+    out: Path,
+    files: int,
+    seed: int,
+    blob_kib: int,
+    *,
+    relevant_every: int = 3,
+    blob_every: int = 10,
+) -> None:
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     for i in range(files):
-        relevant = i % 3 == 0
-        make = RELEVANT[(i // 3) % len(RELEVANT)] if relevant else IRRELEVANT[i % 2]
+        relevant = i % relevant_every == 0
+        kind = i // relevant_every
+        make = RELEVANT[kind % len(RELEVANT)] if relevant else IRRELEVANT[i % 2]
         path, text = make(rng, i)
         target = out / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-        if blob_kib and i % 10 == 1:
+        if blob_kib and i % blob_every == 1:
             (out / f"assets/blob{i}.bin").parent.mkdir(exist_ok=True)
             (out / f"assets/blob{i}.bin").write_bytes(rng.randbytes(blob_kib * 1024))
     git = ["git", "-c", "user.email=bench@example.invalid", "-c", "user.name=bench"]
@@ -137,8 +147,17 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--blob-kib", type=int, default=0)
+    parser.add_argument("--relevant-every", type=int, default=3, help="1 in N files is relevant")
+    parser.add_argument("--blob-every", type=int, default=10, help="a blob beside 1 in N files")
     args = parser.parse_args()
-    generate(args.out, args.files, args.seed, args.blob_kib)
+    generate(
+        args.out,
+        args.files,
+        args.seed,
+        args.blob_kib,
+        relevant_every=args.relevant_every,
+        blob_every=args.blob_every,
+    )
 
 
 if __name__ == "__main__":
