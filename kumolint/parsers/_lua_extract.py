@@ -71,12 +71,14 @@ class _Extractor:
         self.check_ranges: list[tuple[int, int]] = []
         self.getenv_names: set[str] = {"os.getenv"}
         self.auth: list[tuple[int, HttpAuth]] = []
+        self.getters: dict[str, tuple[bool, bool]] = {}
 
     # -- collection -------------------------------------------------------------------------
 
     def run(self) -> Iterator[Any]:
         self._collect(self.s.tree.root_node)
         self._index()
+        self.getters = self._getters()
         facts: list[Any] = []
         facts.extend(self._env_reads())
         facts.extend(self._secret_literals())
@@ -274,6 +276,13 @@ class _Extractor:
         read = self.getenv_name(node)
         if read is not None:
             return Source("env", span, env_name=read[0])
+        if node.type == "function_call" and self.call_name(node) in self.getters:
+            args = self.args(node)
+            name = self.literal(args[0]) if args else None
+            if name:
+                _, takes_default = self.getters[self.call_name(node) or ""]
+                fallback = self.fallback(args[1]) if takes_default and len(args) > 1 else None
+                return Source("env", span, fallback[0] if fallback else None, env_name=name)
         if node.type == "binary_expression" and _operator(node) == "or":
             left = self.resolve(node.child_by_field_name("left"), depth, level + 1)
             right_node = node.child_by_field_name("right")
@@ -309,7 +318,7 @@ class _Extractor:
     # -- env reads --------------------------------------------------------------------------
 
     def _env_reads(self) -> Iterator[EnvRead]:
-        getters = self._getters()
+        getters = self.getters
         for call in self.calls:
             read = self.getenv_name(call)
             if read is not None:
