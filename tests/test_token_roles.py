@@ -225,3 +225,13 @@ def test_a_token_in_1000_files_is_grouped_by_digest(monkeypatch: pytest.MonkeyPa
     assert len(found) == 1000
     # every webhook place points at the first injection place in path order
     assert {injection.span for _, injection in found} == {Span("nginx/host0.conf", 3, 13)}
+
+
+def test_getenv_with_a_literal_fallback_is_one_finding(tmp_path: Path) -> None:
+    lua = WEBHOOK_LUA.replace(
+        "os.getenv 'TOKEN_NAME'", f"(os.getenv('PING8_WEBHOOK_TOKEN') or '{TOKEN}')"
+    )
+    write_tree(tmp_path, {"nginx/mta.conf": NGINX_MAP, "policy/init.lua": lua})
+    output = kl301(tmp_path)
+    assert output.count("KL301") == 1
+    assert output.startswith("policy/init.lua:11:")

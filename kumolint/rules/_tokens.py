@@ -21,6 +21,7 @@ from kumolint.facts.env import EnvAssignment
 from kumolint.facts.lua import HttpAuth
 from kumolint.facts.nginx import BearerCheck, TokenText
 from kumolint.facts.tokens import SecretKeyRef, TokenRef, VarDefinition
+from kumolint.finding import Span
 from kumolint.model import RepoModel, Value
 from kumolint.values import is_placeholder, is_trivial
 
@@ -130,11 +131,10 @@ def reuses(model: RepoModel) -> Iterator[tuple[TokenRef, TokenRef]]:
     """(webhook place, nearest injection place) for every webhook place sharing a token."""
     graph = build_graph(model)
     nearest = graph.nearest(INJECTION)
-    seen: set[tuple[object, ...]] = set()
+    seen: set[Span] = set()  # one finding per place (`os.getenv(X) or 'literal'` is one)
     for ref, node in graph.places:
-        identity = (ref.span, ref.label)
-        if ref.role == WEBHOOK and node in nearest and identity not in seen:
-            seen.add(identity)
+        if ref.role == WEBHOOK and node in nearest and ref.span not in seen:
+            seen.add(ref.span)
             yield ref, nearest[node]
 
 
