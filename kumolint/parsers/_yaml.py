@@ -34,9 +34,16 @@ def yaml_extractor(name: str) -> Callable[[Extractor], Extractor]:
     return register
 
 
+MAX_FLOW_DEPTH = 2000
+
+
 def compose(path: str, text: str) -> tuple[list[yaml.Node], list[ParseError]]:
     """All documents of `text` that compose, and a ParseError for the first one that does not."""
     loader_class: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    if text.count("[") + text.count("{") > MAX_FLOW_DEPTH:
+        deep = _too_deep(path, text, loader_class)
+        if deep is not None:
+            return [], [deep]
     documents: list[yaml.Node] = []
     loader = loader_class(text)
     try:
@@ -60,6 +67,25 @@ def compose(path: str, text: str) -> tuple[list[yaml.Node], list[ParseError]]:
     finally:
         loader.dispose()
     return documents, []
+
+
+def _too_deep(path: str, text: str, loader_class: Any) -> ParseError | None:
+    """libyaml's composer recurses in C: ~20,000 nested `[` crash the process. Its event
+    parser does not, so walk the events first when the text could nest that deep."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=loader_class):
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_FLOW_DEPTH:
+                    mark = event.start_mark
+                    where = Span(path, mark.line + 1, mark.column + 1) if mark else Span(path)
+                    return ParseError(f"YAML: nested deeper than {MAX_FLOW_DEPTH} levels", where)
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # compose() reports the syntax error with its position
+    return None
 
 
 def span_of(path: str, node: yaml.Node) -> Span:

@@ -1,0 +1,176 @@
+"""SaltStack states (`*.sls`): files managed with a mode, and services that watch them.
+
+SLS is Jinja first and YAML second. Nothing is rendered: Jinja statements and comments are
+blanked and `{{ … }}` expressions replaced by same-length filler (so positions stay true); a
+mode written with Jinja is unknown. A template that still is not YAML is skipped quietly; plain
+YAML that does not compose is a KL001.
+
+Salt reads every digit string as an octal mode: its loader drops the leading zeros of ints and
+`normalize_mode` pads the digits back, so `644`, `0644` and `'0644'` all mean 0644 (unlike
+Ansible). `mode: keep` copies the source file's mode (0644 from git). Without `mode`, a new file
+gets the minion's umask (0644 under 022). `file.managed`, `file.copy`, `file.serialize` and
+`file.decode` become InstalledFile facts; `service.running` states become ServiceRestart
+facts (handler `salt:<state id>`), and a file state watched by one (`watch`, `listen`,
+`onchanges`, or `watch_in`/`listen_in`/`onchanges_in` on the file) notifies it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from kumolint.facts.modes import InstalledFile, ServiceRestart
+from kumolint.parsers import parser
+from kumolint.parsers._modes_yaml import Mode, is_template, salt_mode
+from kumolint.parsers._yaml import compose, items, scalar, span_of
+
+_JINJA_OPEN = re.compile(r"\{[{%#]")
+_JINJA_CLOSE = {"{{": "}}", "{%": "%}", "{#": "#}"}
+_FILLER = "\u2422"  # stands for a Jinja expression; no mode, path or key is made of it
+_FILE_FUNCTIONS = frozenset({"managed", "copy", "serialize", "decode"})
+_WATCH = ("watch", "listen", "onchanges")
+_WATCH_IN = ("watch_in", "listen_in", "onchanges_in")
+
+
+@dataclass
+class _State:
+    id: str
+    module: str
+    function: str
+    key_node: yaml.Node
+    args: dict[str, yaml.Node] = field(default_factory=dict)
+
+    def text(self, name: str) -> str | None:
+        return scalar(self.args.get(name))
+
+    @property
+    def name(self) -> str:
+        return self.text("name") or self.id
+
+    def requisites(self, keys: tuple[str, ...]) -> list[tuple[str, str]]:
+        """(module, id or name) pairs of requisite lists like `- watch: [{file: x}]`."""
+        found: list[tuple[str, str]] = []
+        for key in keys:
+            for entry in _sequence(self.args.get(key)):
+                found.extend((module, scalar(ref) or "") for module, _, ref in items(entry))
+        return found
+
+
+@parser("salt", globs=("*.sls",))
+def parse(path: str, text: str) -> Iterator[Any]:
+    first = text.lstrip().partition("\n")[0]
+    if first.startswith("#!") and "yaml" not in first:
+        return  # a Python, pyobjects or other renderer: not YAML
+    templated = "{{" in text or "{%" in text or "{#" in text
+    source = _blank_jinja(text) if templated else text
+    documents, errors = compose(path, source)
+    if not templated:
+        yield from errors
+    states = [s for document in documents for s in _states(document)]
+    yield from sorted(_facts(path, states), key=lambda fact: (fact.span.line, fact.span.column))
+
+
+def _blank_jinja(text: str) -> str:
+    """Statements and comments become spaces, expressions filler; newlines stay. Linear time:
+    an unclosed tag ends the scan (a regex would retry from every later `{{`)."""
+    pieces: list[str] = []
+    position = 0
+    while True:
+        start = _JINJA_OPEN.search(text, position)
+        if start is None:
+            break
+        opener = start[0]
+        end = text.find(_JINJA_CLOSE[opener], start.end())
+        if end == -1:
+            break
+        end += 2
+        filler = _FILLER if opener == "{{" else " "
+        pieces.append(text[position : start.start()])
+        pieces.append(re.sub(r"[^\n]", filler, text[start.start() : end]))
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def _restore(text: str) -> str:
+    """Filler back to a visible Jinja marker, for paths and messages."""
+    return re.sub(f"{_FILLER}+", "{{ … }}", text)
+
+
+def _sequence(node: yaml.Node | None) -> list[yaml.Node]:
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def _states(document: yaml.Node, top: bool = True) -> Iterator[_State]:
+    for state_id, _, body in items(document):
+        if state_id == "extend" and top:
+            yield from _states(body, top=False)
+            continue
+        for declaration, key_node, value in items(body):
+            module, _, function = declaration.partition(".")
+            state = _State(state_id, module, function, key_node)
+            for entry in _sequence(value):
+                if isinstance(entry, yaml.ScalarNode) and not state.function:
+                    state.function = entry.value
+                for arg, _, arg_value in items(entry):
+                    state.args[arg] = arg_value
+            if state.function:
+                yield state
+
+
+def _facts(path: str, states: list[_State]) -> Iterator[Any]:
+    services = [s for s in states if s.module == "service" and s.function == "running"]
+    watchers: dict[tuple[str, str], list[str]] = {}
+    for service in services:
+        for module, ref in service.requisites(_WATCH):
+            watchers.setdefault((module, ref), []).append(f"salt:{service.id}")
+        action = "reload" if (service.text("reload") or "").lower() == "true" else "restart"
+        yield ServiceRestart(
+            service.name, action, span_of(path, service.key_node), handler=f"salt:{service.id}"
+        )
+    for state in states:
+        if state.module == "file" and state.function in _FILE_FUNCTIONS:
+            notifies = [*watchers.get(("file", state.id), ())]
+            if state.name != state.id:
+                notifies.extend(watchers.get(("file", state.name), ()))
+            for module, ref in state.requisites(_WATCH_IN):
+                target = next((s for s in services if ref in (s.id, s.name)), None)
+                if module == "service":
+                    notifies.append(f"salt:{target.id if target else ref}")
+            yield _installed(path, state, tuple(dict.fromkeys(notifies)))
+
+
+def _installed(path: str, state: _State, notifies: tuple[str, ...]) -> InstalledFile:
+    mode_node = state.args.get("mode")
+    if mode_node is not None and _FILLER in (scalar(mode_node) or ""):
+        mode, span = Mode.unknown(_restore(scalar(mode_node) or "")), span_of(path, mode_node)
+    elif mode_node is not None:
+        mode, span = salt_mode(mode_node), span_of(path, mode_node)
+    else:
+        reason = "Salt creates a new file with the minion's umask (0644 under 022)"
+        mode, span = Mode.default(0o644, reason), span_of(path, state.key_node)
+    hint = ""
+    if "contents_pillar" in state.args:
+        hint = "contents_pillar"
+    elif (state.text("show_changes") or "").lower() == "false":
+        hint = "show_changes: False"
+    owner, group = state.text("user"), state.text("group")
+    return InstalledFile(
+        dest=_restore(state.name),
+        mode=mode.value,
+        mode_source=mode.source,
+        tool=f"salt file.{state.function}",
+        span=span,
+        owner=owner if owner and _FILLER not in owner and not is_template(owner) else None,
+        group=group if group and _FILLER not in group and not is_template(group) else None,
+        default_reason=mode.reason,
+        raw_mode=mode.raw,
+        source=_restore(state.text("source") or "") or None,
+        notifies=notifies,
+        mode_note=mode.note,
+        secret_hint=hint,
+    )
