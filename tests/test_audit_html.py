@@ -12,8 +12,13 @@ import pytest
 from kumolint.cli import main
 from tests.test_audit import BODY, KEY, RSA, commit, git
 
-CHROMIUM = shutil.which("chromium") or (
-    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+CHROMIUM = next(
+    (
+        found
+        for name in ("chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium")
+        if (found := shutil.which(name))
+    ),
+    None,
 )
 
 
