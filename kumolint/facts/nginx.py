@@ -103,6 +103,9 @@ class NginxLocation:
     auth_header: str | None = None
     includes: tuple[str, ...] = ()
     snippet: bool = False  # the top level of a file that is only an include snippet
+    # `internal;` or `deny all;` here or above: clients cannot reach it without the address
+    # allow-list or an internal redirect.
+    restricted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

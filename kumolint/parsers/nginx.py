@@ -85,6 +85,7 @@ class _Scope:
     headers: list[tuple[str, _Arg | None]] | None = None
     auth_request: bool = False
     includes: tuple[str, ...] = ()
+    restricted: bool = False
 
 
 @dataclass(slots=True)
@@ -426,6 +427,7 @@ class _Analyzer:
             headers=headers or outer.headers,
             auth_request=auth_request,
             includes=outer.includes + includes,
+            restricted=outer.restricted or any(_restricts(d) for d in block),
         )
 
     def _location(self, directive: _Directive, scope: _Scope) -> None:
@@ -441,6 +443,7 @@ class _Analyzer:
                 auth_request=scope.auth_request,
                 auth_header=_auth_header_effect(scope.headers),
                 includes=scope.includes,
+                restricted=scope.restricted,
             )
         )
 
@@ -471,6 +474,12 @@ def _all(block: Iterable[_Directive]) -> Iterator[_Directive]:
         yield directive
         if directive.block:
             stack.extend(reversed(directive.block))
+
+
+def _restricts(directive: _Directive) -> bool:
+    if directive.name == "internal":
+        return True
+    return directive.name == "deny" and [a.text for a in directive.args] == ["all"]
 
 
 def _own(block: list[_Directive] | None) -> Iterator[_Directive]:

@@ -41,7 +41,10 @@ def kumomta_locations(model: RepoModel, extra: tuple[str, ...] = ()) -> Iterator
     for upstream in model.of(NginxUpstream):
         upstreams.setdefault(upstream.name, []).extend(upstream.servers)
     ports = listener_ports(model)
-    snippets = [s for s in model.of(NginxLocation) if s.snippet]
+    snippets: dict[str, list[NginxLocation]] = {}
+    for snippet in model.of(NginxLocation):
+        if snippet.snippet:
+            snippets.setdefault(snippet.span.path.rpartition("/")[2], []).append(snippet)
     for location in model.of(NginxLocation):
         if location.snippet or not location.proxy_pass:
             continue
@@ -91,12 +94,18 @@ def auth_variables(model: RepoModel) -> frozenset[str]:
     return frozenset(found)
 
 
-def effective(location: NginxLocation, snippets: list[NginxLocation]) -> Effective:
+def effective(location: NginxLocation, snippets: dict[str, list[NginxLocation]]) -> Effective:
+    """`location` with the snippets its includes name (`snippets` is keyed by file name)."""
     guards = set(location.guards)
     auth_request = location.auth_request
     auth_header = location.auth_header
     for include in location.includes:
-        for snippet in snippets:
+        name = include.rpartition("/")[2]
+        if any(c in name for c in "*?["):
+            candidates = [s for group in snippets.values() for s in group]
+        else:
+            candidates = snippets.get(name, [])
+        for snippet in candidates:
             if included(include, snippet.span.path):
                 guards.update(snippet.guards)
                 auth_request = auth_request or snippet.auth_request

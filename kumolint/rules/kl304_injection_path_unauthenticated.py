@@ -10,7 +10,8 @@ at server level, or in every location that proxies to the listener, or use `auth
 
 A check is an `if` that returns 401, 403 or 444 and tests `$http_authorization` or a
 variable derived from it by `map` (in any file) or by a flag `set` inside such an `if`.
-Checks in `include` snippets kept in the repository count. The listener is loopback or an
+Checks in `include` snippets kept in the repository count; `internal;` and `deny all;`
+locations are not reachable by clients and do not fire. The listener is loopback or an
 `mta-ips` address on port 8000 (or the port of the policy's `start_http_listener`), an
 `upstream` with such a server, or a host named like `kumod`/`kumomta`.
 
@@ -70,7 +71,7 @@ class Options:
 def check(model: RepoModel, options: Options) -> Iterator[Report]:
     checked = auth_variables(model)
     for place in kumomta_locations(model, options.kumomta_listeners):
-        if place.auth_request or place.guards & checked:
+        if place.auth_request or place.guards & checked or place.location.restricted:
             continue
         match = place.location.match
         yield Report(

@@ -131,6 +131,18 @@ server {
     assert found == {"/a": True, "/b": False}
 
 
+def test_internal_and_deny_all_restrict_a_location() -> None:
+    text = """\
+server {
+    location /a { internal; }
+    location /b { allow 10.0.0.0/8; deny all; location /b/c { } }
+    location /d { deny 10.0.0.1; }
+}
+"""
+    found = {loc.match: loc.restricted for loc in facts_of(NginxLocation, text)}
+    assert found == {"/a": True, "/b": True, "/b/c": True, "/d": False}
+
+
 def test_flag_set_inside_an_if_is_recorded() -> None:
     text = """\
 server {
