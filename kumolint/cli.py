@@ -129,9 +129,24 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _audit_arguments(parser: argparse.ArgumentParser, formats: list[str]) -> None:
-    from kumolint.audit.command import add_arguments
-
-    add_arguments(parser, formats)
+    # declared here, not in kumolint.audit: building the parser must not import the audit
+    parser.add_argument("repo", nargs="?", type=Path, default=Path(), help="repository to audit")
+    parser.add_argument(
+        "--history", action="store_true", help="every version in git history, not only HEAD"
+    )
+    parser.add_argument("--since", metavar="REV", help="only commits not reachable from REV")
+    parser.add_argument("--format", choices=[*formats, "auto"], default="auto")
+    parser.add_argument("--output", type=Path, help="write the --format output here")
+    parser.add_argument(
+        "--report", type=Path, metavar="FILE", help="write a report: FILE.md (Markdown) or .html"
+    )
+    parser.add_argument("--config", type=Path, help="config file (default: found in REPO)")
+    parser.add_argument(
+        "--select", help="rule codes or prefixes (default: the per-file secret rules)"
+    )
+    parser.add_argument("--fail-on", choices=[s.value for s in Severity])
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
 
 
 def _codes(text: str) -> tuple[str, ...]:

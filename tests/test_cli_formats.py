@@ -70,3 +70,26 @@ def test_two_formats_on_stdout_is_a_usage_error(
 ) -> None:
     assert main(["check", str(repo), "--format", "sarif", "--format", "text"]) == 2
     assert "only one --format may go to stdout" in capsys.readouterr().err
+
+
+def test_plain_check_imports_no_audit_sarif_or_staged_code(repo: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    probe = (
+        "import sys\n"
+        "from kumolint.cli import main\n"
+        f"main(['check', {str(repo)!r}, '--quiet'])\n"
+        "heavy = ('kumolint.audit', 'kumolint.formatters.sarif', 'kumolint.staged')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.splitlines()[-1] == "[]"

@@ -24,28 +24,6 @@ class AuditUsageError(Exception):
     """A problem with how the audit was called (exit 2)."""
 
 
-def add_arguments(parser: argparse.ArgumentParser, formats: list[str]) -> None:
-    parser.add_argument("repo", nargs="?", type=Path, default=Path(), help="repository to audit")
-    parser.add_argument(
-        "--history", action="store_true", help="every version in git history, not only HEAD"
-    )
-    parser.add_argument("--since", metavar="REV", help="only commits not reachable from REV")
-    parser.add_argument("--format", choices=[*formats, "auto"], default="auto")
-    parser.add_argument("--output", type=Path, help="write the --format output here")
-    parser.add_argument(
-        "--report", type=Path, metavar="FILE", help="write a report: FILE.md (Markdown) or .html"
-    )
-    parser.add_argument("--config", type=Path, help="config file (default: found in REPO)")
-    parser.add_argument(
-        "--select",
-        help=f"rule codes or prefixes (default: the per-file secret rules "
-        f"{', '.join(history.HISTORY_RULES)})",
-    )
-    parser.add_argument("--fail-on", choices=[s.value for s in Severity])
-    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
-
-
 def run(all_rules: Mapping[str, Rule], args: argparse.Namespace) -> int:
     root = args.repo.resolve()
     if not root.is_dir():
