@@ -111,7 +111,7 @@ def test_syntax_error_has_a_position() -> None:
     assert facts[0].span.line == 2
 
 
-def test_works_when_hcl2_cannot_write_its_grammar_cache(tmp_path: object) -> None:
+def test_works_when_hcl2_cannot_write_its_grammar_cache() -> None:
     """A read-only install: python-hcl2 must still parse (it only loses its cache)."""
     script = (
         "import hcl2.parser, pathlib\n"
