@@ -267,3 +267,18 @@ def test_only_parsers_feeding_the_selected_rules_run_and_piggybacks_still_see_ev
     code, findings, _ = audit(repo, capsys, "--select", "KL106")
     assert code == 1
     assert [(f["rule"], f["path"]) for f in findings] == [("KL106", "policy/init.lua")]
+
+
+def test_audit_sarif_is_valid_and_names_the_commit(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.formatters.test_sarif import validate
+
+    added = commit(repo, {"keys/dkim.key": KEY}, "add", 1_600_000_000)
+    assert main(["audit", str(repo), "--history", "--quiet", "--format", "sarif"]) == 1
+    out = capsys.readouterr().out
+    assert BODY[:8] not in out
+    document = json.loads(out)
+    validate(document)
+    result = document["runs"][0]["results"][0]
+    assert result["properties"] == {"commit": added}
