@@ -26,11 +26,14 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import kumolint
+
+if TYPE_CHECKING:
+    from kumolint.scan import Route, RoutingTable
 
 CACHE_DIR = ".kumolint_cache"
 PACK_PREFIX = "facts-"
@@ -105,7 +108,11 @@ class FactCache:
         self.directory = root / CACHE_DIR
         self.version = version or code_version()
         self._signing_key = _user_key()
-        self._stored: dict[str, Any] = self._load() if self._signing_key else {}
+        self._stored: dict[str, Any] = {}
+        self._stored_routes: list[Any] | None = None
+        self._stored_routing: dict[str, Any] = {}
+        if self._signing_key:
+            self._load()
         self._used: dict[str, Any] = {}
         self.hits = 0
         self.misses = 0
@@ -136,14 +143,61 @@ class FactCache:
         with contextlib.suppress(Unserializable):
             self._used[key] = encode(facts)
 
-    def save(self) -> None:
+    def routes(self) -> list[Route] | None:
+        """The routing table stored with the entries (same code version), if any."""
+        from kumolint.scan import Route
+
+        if not self._stored_routes:
+            return None
+        try:
+            return [
+                Route(str(name), tuple(str(p) for p in patterns), int(flags), bool(piggyback))
+                for name, patterns, flags, piggyback in self._stored_routes
+            ]
+        except (TypeError, ValueError):
+            return None
+
+    def routing(self, paths_digest: str) -> RoutingTable | None:
+        """The stored path -> parser names table, if it was made for exactly these paths."""
+        from kumolint.scan import RoutingTable
+
+        routes = self.routes()
+        stored = self._stored_routing
+        if routes is None or stored.get("paths") != paths_digest:
+            return None
+        try:
+            names = {str(p): tuple(str(n) for n in ns) for p, ns in stored["names"].items()}
+        except (AttributeError, KeyError, TypeError):
+            return None
+        return RoutingTable(tuple(routes), paths_digest, names)
+
+    def save(
+        self,
+        routes: Iterable[Route] = (),
+        paths_digest: str = "",
+        names: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         """Write the entries this run used (and only those: the pack never grows stale)."""
-        if self._signing_key is None or self._used == self._stored:
+        table = [[r.name, list(r.patterns), r.flags, r.piggyback] for r in routes]
+        routing = {"paths": paths_digest, "names": {p: list(n) for p, n in (names or {}).items()}}
+        if self._signing_key is None:
+            return
+        if (
+            self._used == self._stored
+            and table == self._stored_routes
+            and routing == self._stored_routing
+        ):
             return
         try:
             self._prepare_directory()
             body = json.dumps(
-                {"format": FORMAT, "version": self.version, "entries": self._used},
+                {
+                    "format": FORMAT,
+                    "version": self.version,
+                    "routes": table,
+                    "routing": routing,
+                    "entries": self._used,
+                },
                 sort_keys=True,
                 separators=(",", ":"),
             ).encode("ascii")
@@ -156,23 +210,26 @@ class FactCache:
     def _pack_path(self) -> Path:
         return self.directory / f"{PACK_PREFIX}{self.version}.json"
 
-    def _load(self) -> dict[str, Any]:
+    def _load(self) -> None:
         try:
             raw = self._pack_path().read_bytes()
             signature, _, body = raw.partition(b"\n")
             assert self._signing_key is not None
             expected = hmac.new(self._signing_key, body, hashlib.sha256).hexdigest()
             if not hmac.compare_digest(signature, expected.encode("ascii")):
-                return {}
+                return
             pack = json.loads(body)
         except (OSError, ValueError):
-            return {}
+            return
         if not isinstance(pack, dict) or pack.get("format") != FORMAT:
-            return {}
+            return
         if pack.get("version") != self.version or not isinstance(pack.get("entries"), dict):
-            return {}
-        entries: dict[str, Any] = pack["entries"]
-        return entries
+            return
+        self._stored = pack["entries"]
+        routes = pack.get("routes")
+        self._stored_routes = routes if isinstance(routes, list) else None
+        routing = pack.get("routing")
+        self._stored_routing = routing if isinstance(routing, dict) else {}
 
     def _prepare_directory(self) -> None:
         self.directory.mkdir(mode=0o700, exist_ok=True)

@@ -35,8 +35,9 @@ def repo_files(root: Path) -> tuple[list[RepoFile], list[SkippedFile]]:
         listed = _walk(root)
     files: list[RepoFile] = []
     skipped: list[SkippedFile] = []
+    base = os.fspath(root)
     for path, executable in sorted(listed.items()):
-        reason = _skip_reason(root, path)
+        reason = _skip_reason(root, base, path)
         if reason is None:
             files.append(RepoFile(path, executable))
         elif reason:
@@ -44,9 +45,9 @@ def repo_files(root: Path) -> tuple[list[RepoFile], list[SkippedFile]]:
     return files, skipped
 
 
-def _skip_reason(root: Path, path: str) -> str | None:
+def _skip_reason(root: Path, base: str, path: str) -> str | None:
     """None for a regular file to consider; "" for one that vanished (not worth a mention)."""
-    full = root / path
+    full = os.path.join(base, path)  # plain strings: this runs for every file in the repo
     try:
         info = os.lstat(full)
     except FileNotFoundError:
@@ -55,7 +56,7 @@ def _skip_reason(root: Path, path: str) -> str | None:
         return "cannot be read"
     if stat.S_ISLNK(info.st_mode):
         try:
-            target = full.resolve(strict=True)
+            target = Path(full).resolve(strict=True)
         except (OSError, RuntimeError):
             return "symlink loop or dangling symlink"
         if not target.is_relative_to(root.resolve()):

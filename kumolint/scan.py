@@ -9,6 +9,7 @@ always assembled in path order.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import traceback
@@ -22,7 +23,7 @@ from kumolint.cache import decode as decode_facts
 from kumolint.config import Config
 from kumolint.finding import Span
 from kumolint.model import InlineIgnore, ParseError, RepoFile, RepoModel, SkippedFile
-from kumolint.parsers import Parser, load_parsers, parsers_for
+from kumolint.parsers import Parser, load_parsers
 
 BINARY_SNIFF_BYTES = 8192
 # Below this much parsing work, starting worker processes costs more than it saves.
@@ -83,16 +84,19 @@ def build_model(
     `jobs`: None picks serial or parallel by the amount of work; 1 forces serial; n >= 2
     forces n worker processes. The result is the same either way, in path order.
     """
-    parsers = load_parsers()
     read = reader or (lambda path: _read_file(root / path, config.max_file_size))
     kept = sorted((f for f in files if not config.is_excluded(f.path)), key=lambda f: f.path)
     fact_cache = _open_cache(root) if cache and reader is None else None
+    # A warm cache also holds the routing (each parser's patterns, and which parsers read
+    # which path), so an unchanged file list is modelled without importing any parser module
+    # or compiling a pattern.
+    table = _routing_table(kept, fact_cache)
     all_skipped = list(skipped)
     results: dict[str, FileResult] = {}
     pending: list[_Job] = []
     for repo_file in kept:
-        chosen = parsers_for(repo_file.path, parsers)
-        if not chosen:
+        names = table.names.get(repo_file.path)
+        if not names:
             continue
         try:
             data = read(repo_file.path)
@@ -107,7 +111,6 @@ def build_model(
         if not_parsed is not None:
             all_skipped.append(SkippedFile(repo_file.path, not_parsed))
             continue
-        names = tuple(p.name for p in chosen)
         key = None
         if fact_cache is not None:
             key = entry_key(repo_file.path, data, names)
@@ -123,7 +126,7 @@ def build_model(
             done = results[job.path]
             if job.key is not None and done.skipped is None and not done.internal_errors:
                 fact_cache.put(job.key, done.facts)
-        fact_cache.save()
+        fact_cache.save(table.routes, table.paths_digest, table.names)
     facts: list[Any] = []
     parsed: list[str] = []
     errors: list[str] = []
@@ -137,6 +140,88 @@ def build_model(
         errors.extend(result.internal_errors)
     model = RepoModel.build(config, kept, facts, parsed=parsed, skipped=all_skipped)
     return ScanResult(model, errors)
+
+
+@dataclass(frozen=True)
+class Route:
+    """How one parser picks its files: its path patterns (regex source) and whether it rides
+    along on files other parsers open. Plain data, so the cache can keep it."""
+
+    name: str
+    patterns: tuple[str, ...]
+    flags: int
+    piggyback: bool
+
+
+class Router:
+    """`parsers_for` by name, with each parser's patterns joined into one regex and a single
+    regex in front that rejects the (usually many) files no parser wants."""
+
+    def __init__(self, routes: Sequence[Route]) -> None:
+        self.routes = tuple(routes)
+        self._wanting = [(r.name, _joined(r.patterns, r.flags)) for r in routes if not r.piggyback]
+        self._riding = [(r.name, _joined(r.patterns, r.flags)) for r in routes if r.piggyback]
+        flags = {r.flags for r in routes}
+        self._anyone = (
+            _joined(tuple(p for r in routes for p in r.patterns), flags.pop())
+            if len(flags) == 1
+            else None
+        )
+
+    @classmethod
+    def of(cls, parsers: dict[str, Parser]) -> Router:
+        return cls(
+            [
+                Route(
+                    p.name,
+                    tuple(x.pattern for x in p.patterns),
+                    p.patterns[0].flags if p.patterns else 0,
+                    p.piggyback,
+                )
+                for p in parsers.values()
+            ]
+        )
+
+    def names_for(self, path: str) -> tuple[str, ...]:
+        """The names `parsers_for(path, ...)` would return, in the same order."""
+        if self._anyone is not None and not self._anyone.fullmatch(path):
+            return ()
+        chosen = [name for name, pattern in self._wanting if pattern.fullmatch(path)]
+        riding = [name for name, pattern in self._riding if chosen or pattern.fullmatch(path)]
+        return (*chosen, *riding)
+
+
+@dataclass(frozen=True)
+class RoutingTable:
+    routes: tuple[Route, ...]
+    paths_digest: str  # of the routed path list
+    names: dict[str, tuple[str, ...]]  # path -> parser names, for the paths some parser reads
+
+
+def _routing_table(kept: Sequence[RepoFile], fact_cache: FactCache | None) -> RoutingTable:
+    paths = [f.path for f in kept]
+    digest = paths_digest(paths)
+    if fact_cache is not None:
+        stored = fact_cache.routing(digest)
+        if stored is not None:
+            return stored
+    stored_routes = fact_cache.routes() if fact_cache is not None else None
+    router = Router(stored_routes) if stored_routes else Router.of(load_parsers())
+    names = {path: chosen for path in paths if (chosen := router.names_for(path))}
+    return RoutingTable(router.routes, digest, names)
+
+
+def paths_digest(paths: Iterable[str]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.encode("utf-8", "surrogateescape") + b"\0")
+    return digest.hexdigest()
+
+
+def _joined(patterns: tuple[str, ...], flags: int) -> re.Pattern[str]:
+    if not patterns:
+        return re.compile("(?!)")
+    return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
 
 
 def parse_bytes(path: str, data: bytes, parsers: Sequence[Parser], max_size: int) -> FileResult:
@@ -177,6 +262,8 @@ def _open_cache(root: Path) -> FactCache | None:
 
 
 def _parse_all(pending: Sequence[_Job], max_size: int, jobs: int | None) -> list[FileResult]:
+    if not pending:
+        return []  # everything came from the cache: no parser module is imported
     workers = _worker_count(pending, jobs)
     if workers <= 1:
         parsers = load_parsers()

@@ -21,7 +21,7 @@ def lint(
     """Every finding of `rules` (default: all) over the tree at `root`, whole-repo context."""
     config = config or Config()
     files, skipped = repo_files(root)
-    scan = build_model(root, files, config, skipped=skipped)
+    scan = build_model(root, files, config, skipped=skipped, cache=False)  # parse for real
     assert scan.internal_errors == []
     result = engine.run(scan.model, rules if rules is not None else RULES, config)
     assert result.internal_errors == []
