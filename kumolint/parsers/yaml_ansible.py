@@ -284,6 +284,7 @@ def _installed_file(
         mode_note=mode.note,
         secret_hint="no_log: true" if _truthy(keys.get("no_log")) else "",
         known_bits=mode.known_bits,
+        writes=module != "file" or state == "touch",  # `file` only sets mode and owner
     )
     content = args.get("content")
     if module == "copy" and content is not None and _UNIT_DEST.search(dest):

@@ -92,6 +92,7 @@ def _write_file(path: str, entry: yaml.MappingNode) -> Iterator[Any]:
         default_reason=mode.reason,
         raw_mode=mode.raw,
         mode_note=mode.note,
+        writes=False,  # written on first boot, before any service it configures starts
     )
     content = get(entry, "content")
     if isinstance(content, yaml.ScalarNode) and _UNIT_PATH.search(target):

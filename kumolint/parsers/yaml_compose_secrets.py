@@ -85,4 +85,5 @@ def _secret(path: str, entry: yaml.Node, files: dict[str, str | None]) -> Iterat
         source=file_source,
         mode_note="; ".join(notes),
         secret_hint=f"compose secret {source}",
+        writes=False,  # mounted into a container that starts fresh, not written on a host
     )

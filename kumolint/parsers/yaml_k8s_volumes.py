@@ -158,4 +158,5 @@ def _projection(
                 source=f"{object_name}:{key}" if key and key != "*" else object_name or None,
                 mode_note=mode.note,
                 secret_hint=hint,
+                writes=False,  # mounted into a container that starts fresh, not written on a host
             )
