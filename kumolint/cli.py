@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from kumolint import __version__, baseline
-from kumolint.config import ConfigError, load_config
+from kumolint.config import Config, ConfigError, load_config
 from kumolint.finding import Finding, Severity
 from kumolint.formatters import Output
 from kumolint.registry import Rule, load_rules
@@ -201,7 +201,8 @@ def _check(rules: Mapping[str, Rule], args: argparse.Namespace) -> int:
     for problem in errors:
         print(f"kumolint: {problem}", file=sys.stderr)
     if args.write_baseline is not None:
-        return _write_baseline(args.write_baseline, result.findings, args.quiet, errors)
+        keep = _outside(scope, config)
+        return _write_baseline(args.write_baseline, result.findings, keep, args.quiet, errors)
     findings, suppressed = result.findings, list(result.suppressed)
     stale: list[baseline.Entry] = []
     if args.baseline is not None:
@@ -255,11 +256,26 @@ def _load_baseline(path: Path) -> list[baseline.Entry]:
         raise UsageError(str(error)) from None
 
 
+def _outside(scope: Collection[str] | None, config: Config) -> Callable[[baseline.Entry], bool]:
+    """Entries this run cannot judge (other paths, rules not selected): rewriting keeps them."""
+
+    def keep(entry: baseline.Entry) -> bool:
+        in_scope = scope is None or _under(entry.path, scope)
+        return not (in_scope and config.is_enabled(entry.rule))
+
+    return keep
+
+
 def _write_baseline(
-    path: Path, findings: Sequence[Finding], quiet: bool, errors: Sequence[str]
+    path: Path,
+    findings: Sequence[Finding],
+    keep: Callable[[baseline.Entry], bool],
+    quiet: bool,
+    errors: Sequence[str],
 ) -> int:
     previous = _load_baseline(path) if path.exists() else []
-    entries = baseline.from_findings(findings, previous)
+    kept = [entry for entry in previous if keep(entry)]
+    entries = sorted([*baseline.from_findings(findings, previous), *kept])
     path.write_text(baseline.dumps(entries), encoding="utf-8")
     if not quiet:
         print(

@@ -151,3 +151,18 @@ def test_missing_baseline_and_stale_without_baseline(
     assert main(["check", str(repo), "--baseline", str(repo / "none.json")]) == 2
     assert "baseline file not found" in capsys.readouterr().err
     assert main(["check", str(repo), "--report-stale-baseline"]) == 2
+
+
+def test_a_scoped_rewrite_keeps_the_entries_it_cannot_see(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = _write(repo, capsys)
+    before = target.read_text()
+    only_dkim = str(repo / "keys/dkim.key")
+    assert main(["check", only_dkim, "--quiet", "--write-baseline", str(target)]) == 0
+    assert target.read_text() == before
+    assert (
+        main(["check", str(repo), "--quiet", "--ignore", "KL106", "--write-baseline", str(target)])
+        == 0
+    )
+    assert target.read_text() == before
