@@ -17,8 +17,8 @@ RESTART_HANDLER = (
 )
 
 
-def run(tmp_path: Path, rule_id: str, files: dict[str, str | bytes]) -> list[Finding]:
-    write_tree(tmp_path, files)
+def run(tmp_path: Path, rule_id: str, files: dict[str, str]) -> list[Finding]:
+    write_tree(tmp_path, dict[str, str | bytes](files))
     return lint(tmp_path, {rule_id: RULES[rule_id]})
 
 
