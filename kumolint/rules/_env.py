@@ -2,7 +2,8 @@
 
 "Is this a KumoMTA env file?" has one answer here: by name (`default/kumomta`, `kumomta.env`,
 `kumod.env`, `kumo-common.env`, debian `kumomta.default`, and their templates) or by content
-(it assigns at least two `required-env` variables). KumoProxy's own `kumoproxy.env` is not one.
+(it assigns at least two `required-env` variables, one of them not a webhook or injection
+variable, which the PING8 application holds too). KumoProxy's `kumoproxy.env` is not one.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ KUMOMTA_ENV_NAMES = frozenset(
 # The stock kumomta.service reads both; variables may be split between them.
 STOCK_PAIR = frozenset({"kumo-common.env", "kumod.env"})
 SECRET_ROLES = ("injection-token", "webhook-token")
+# The application that injects mail and receives webhooks holds these too, so they alone do
+# not make a file KumoMTA's.
+APP_SHARED_ROLES = ("injection-token", "webhook-token", "webhook-url")
 # Systemd unit `Environment=` lines are EnvAssignments too (dialect "unit-environment"); their
 # secrets are KL404's, so the env-file secret rule reads only these.
 ENV_FILE_DIALECTS = frozenset({"systemd", "dotenv", "k8s-secret", "compose"})
@@ -71,12 +75,14 @@ def env_files(model: RepoModel) -> list[EnvFileView]:
 
 
 def is_kumomta_env_file(view: EnvFileView, config: Config) -> bool:
-    """Named like KumoMTA's env file, or assigns two or more `required-env` variables."""
+    """Named like KumoMTA's env file, or sets two or more `required-env` variables (see above)."""
     if view.file.base_name in KUMOMTA_ENV_NAMES:
         return True
     if view.file.base_name.startswith("kumoproxy"):
         return False
-    return len(view.names & set(config.required_env)) >= 2
+    required = view.names & set(config.required_env)
+    shared = {name for role in APP_SHARED_ROLES for name in config.role_names(role)}
+    return len(required) >= 2 and bool(required - shared)
 
 
 def is_kumomta_owner(assignment: EnvAssignment) -> bool:

@@ -8,7 +8,8 @@ where operators learn which variables to set, so it must list all of them.
 
 A KumoMTA env file is one named like it (`default/kumomta`, `kumomta.env`, `kumod.env`,
 `kumo-common.env`, debian `kumomta.default`, and their `*.example`/`*.j2` templates) or one
-that sets at least two of the required variables. `kumo-common.env` and `kumod.env` in one
+that sets at least two of the required variables, one of them not a webhook variable (the
+application that receives the webhooks holds those too). `kumo-common.env` and `kumod.env` in one
 directory are read together by the stock `kumomta.service` and are checked as one. A line
 systemd ignores (`export NAME=...`) does not count. The list comes from
 `[tool.kumolint] required-env`.
