@@ -75,7 +75,7 @@ class Route:
     template: bool
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Line:
     """One logical assignment as the tokenizer saw it (offsets into the text)."""
 
@@ -228,10 +228,10 @@ def tokenize(
                     start,
                 )
             )
+        name_end = name_start + len(name)
         lines.append(
-            _Line(name, name_start, name_start + len(name), value, value_start, value_end,
-                  quoted, exported)
-        )  # fmt: skip
+            _Line(name, name_start, name_end, value, value_start, value_end, quoted, exported)
+        )
         pos = next_pos + 1
     return lines, errors, other
 
