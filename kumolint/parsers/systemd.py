@@ -42,6 +42,10 @@ UNIT_SUFFIXES = (
 TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".in", ".tpl", ".tmpl", ".template", ".erb")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SECTION = re.compile(r"\[([^\]]*)\]")
+_SYSTEMD_SECTION = re.compile(
+    r"^[ \t]*\[(?:Unit|Service|Install|Socket|Timer|Path|Mount|Swap|Automount|Slice)\][ \t]*$",
+    re.MULTILINE,
+)
 _KUMOD = re.compile(r"(?:^|[/\s@+!:-])kumod(?=\s|$)")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v", "s": " "}
 
@@ -55,10 +59,17 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v
         "*.service.d/*.conf.j2",
         "*.socket.d/*.conf",
         "*.mount.d/*.conf",
+        # Drop-ins that Ansible roles install with `template:` or `copy: src=`: read only when
+        # they have a systemd section (see `parse`).
+        "**/templates/*.conf.j2",
+        "**/templates/*.conf",
+        "**/files/*.conf",
     ),
 )
 def parse(path: str, text: str) -> Iterator[Any]:
     unit, dropin = unit_name(path)
+    if not unit and not _SYSTEMD_SECTION.search(text):
+        return
     index = LineIndex(text)
     yield from unit_facts(path, text, unit, dropin, index.position, strict=not is_template(path))
 

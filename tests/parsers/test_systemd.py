@@ -143,3 +143,13 @@ def test_large_file_is_bounded() -> None:
     found = facts(text)
     assert time.perf_counter() - started < 10
     assert len(of(EnvAssignment, found)) == 100_000
+
+
+def test_role_templates_are_units_only_with_a_systemd_section() -> None:
+    dropin = "[Service]\nEnvironmentFile=/etc/default/kumomta\n"
+    found = facts(dropin, "roles/kumomta/templates/override.conf.j2")
+    (ref,) = of(EnvironmentFileRef, found)
+    assert (ref.unit, ref.path) == ("", "/etc/default/kumomta")
+    other_ini = "[program:kumod]\nEnvironmentFile=/etc/default/kumomta\n"
+    assert facts(other_ini, "roles/kumomta/templates/supervisor.conf.j2") == []
+    assert facts("server { listen 80; }\n", "roles/nginx/templates/site.conf.j2") == []
