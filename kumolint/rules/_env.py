@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 from kumolint.config import Config
 from kumolint.facts.env import EnvAssignment, EnvFile
+from kumolint.facts.modes import InstalledFile
 from kumolint.model import RepoModel
+from kumolint.rules._modes import source_path
 from kumolint.values import is_high_entropy, is_secret_name, known_format
 
 KUMOMTA_ENV_NAMES = frozenset(
@@ -41,6 +43,10 @@ APP_SHARED_ROLES = ("injection-token", "webhook-token", "webhook-url")
 # secrets are KL404's, so the env-file secret rule reads only these.
 ENV_FILE_DIALECTS = frozenset({"systemd", "dotenv", "k8s-secret", "compose"})
 _PATH_LIKE = re.compile(r"(?:/[A-Za-z0-9._-]{1,40}){2,}/?")
+# Where KumoMTA's units (or the PING8 drop-in) read their environment from.
+_KUMOMTA_ENV_DEST = re.compile(
+    r"/etc/default/(?:kumomta|kumod)|/opt/kumomta/etc/(?!kumoproxy)[^/]+\.env"
+)
 _KUMO_OWNER = re.compile(r"kumomta|kumod|kumo-mta", re.IGNORECASE)
 _DEFAULT = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?[-=]([^}]*)\}")
 # Something every detect-secrets regex plugin needs to match a bare value (its vendor prefix
@@ -91,10 +97,30 @@ def is_kumomta_owner(assignment: EnvAssignment) -> bool:
     return bool(_KUMO_OWNER.search(text)) and "kumoproxy" not in text.lower()
 
 
+def installed_as_kumomta_env(model: RepoModel) -> frozenset[str]:
+    """Repo files a manifest installs where KumoMTA reads its environment, whatever their name."""
+    found = set()
+    for fact in model.of(InstalledFile):
+        if fact.writes and _KUMOMTA_ENV_DEST.fullmatch(fact.dest):
+            source = source_path(fact, model)
+            if source is not None:
+                found.add(source)
+    return frozenset(found)
+
+
+def kumomta_env_files(model: RepoModel) -> list[EnvFileView]:
+    """The env files (systemd/dotenv) KumoMTA reads: by name, by content or by install target."""
+    installed = installed_as_kumomta_env(model)
+    return [
+        view
+        for view in env_files(model)
+        if view.file.path in installed or is_kumomta_env_file(view, model.config)
+    ]
+
+
 def kumomta_assignments(model: RepoModel) -> Iterable[EnvAssignment]:
     """Every assignment that lands in KumoMTA's environment, as far as the repo says."""
-    config = model.config
-    kumo_paths = {v.file.path for v in env_files(model) if is_kumomta_env_file(v, config)}
+    kumo_paths = {view.file.path for view in kumomta_env_files(model)}
     for assignment in model.of(EnvAssignment):
         in_file = assignment.span.path in kumo_paths
         in_object = assignment.dialect in ("compose", "k8s-secret")

@@ -9,10 +9,11 @@ where operators learn which variables to set, so it must list all of them.
 A KumoMTA env file is one named like it (`default/kumomta`, `kumomta.env`, `kumod.env`,
 `kumo-common.env`, debian `kumomta.default`, and their `*.example`/`*.j2` templates) or one
 that sets at least two of the required variables, one of them not a webhook variable (the
-application that receives the webhooks holds those too). `kumo-common.env` and `kumod.env` in one
-directory are read together by the stock `kumomta.service` and are checked as one. A line
-systemd ignores (`export NAME=...`) does not count. The list comes from
-`[tool.kumolint] required-env`.
+application that receives the webhooks holds those too), or one that a manifest (Ansible,
+Dockerfile, RPM spec ...) installs as `/etc/default/kumomta` or `/opt/kumomta/etc/*.env`.
+`kumo-common.env` and `kumod.env` in one directory are read together by the stock
+`kumomta.service` and are checked as one. A line systemd ignores (`export NAME=...`) does not
+count. The list comes from `[tool.kumolint] required-env`.
 
 The finding points at the first variable of the file, so a `kumolint: ignore[KL103]` comment
 on the line above it suppresses it (or use `per-file-ignores`).
@@ -41,18 +42,14 @@ from collections.abc import Iterator
 from kumolint.finding import Related, Severity, Span
 from kumolint.model import RepoModel
 from kumolint.registry import NoOptions, Report, rule
-from kumolint.rules._env import EnvFileView, env_files, is_kumomta_env_file, pair_directory
+from kumolint.rules._env import EnvFileView, kumomta_env_files, pair_directory
 
 
 @rule(id="KL103", name="env-missing-required", severity=Severity.WARNING)
 def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
     config = model.config
     groups: dict[str, list[EnvFileView]] = {}
-    for view in env_files(model):
-        if view.file.dialect not in ("systemd", "dotenv"):
-            continue
-        if not is_kumomta_env_file(view, config):
-            continue
+    for view in kumomta_env_files(model):
         groups.setdefault(pair_directory(view) or view.file.path, []).append(view)
     for views in groups.values():
         views.sort(key=lambda v: v.file.path)

@@ -10,7 +10,8 @@ value is, placeholder included.
 
 A KumoMTA env file is one named like it (`default/kumomta`, `kumomta.env`, `kumod.env`,
 `kumo-common.env`, `kumomta.default` and their templates) or one that sets at least two
-`required-env` variables, one of them not a webhook variable. Compose services and Kubernetes
+`required-env` variables, one of them not a webhook variable, or one that a manifest
+installs as `/etc/default/kumomta` or `/opt/kumomta/etc/*.env`. Compose services and Kubernetes
 Secrets whose name or image says `kumomta`/`kumod` count too. The variable names come from
 `[tool.kumolint.roles] injection-token` (default `PING8_INJECTION_TOKEN`).
 
