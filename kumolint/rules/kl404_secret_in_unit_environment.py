@@ -6,7 +6,8 @@ user can read every `Environment=` assignment of every service with `systemctl s
 properties are exported over D-Bus without a permission check). A webhook or injection token
 set this way leaks to every account on the MTA host, and to everyone who can read the
 repository. Put the token in the root-only environment file (`EnvironmentFile=`, mode 0600)
-or hand it to the service as a credential (`LoadCredential=`).
+or hand it to the service as a credential (`LoadCredential=`). `SetCredential=` with inline
+data has the same problem: the data sits in the world-readable unit file.
 
 ## Example
 ```systemd path=systemd/kumomta.service.d/override.conf
@@ -33,6 +34,7 @@ import re
 from collections.abc import Iterator
 
 from kumolint.facts.env import EnvAssignment
+from kumolint.facts.systemd import UnitSetting
 from kumolint.finding import Severity
 from kumolint.model import RepoModel
 from kumolint.registry import NoOptions, Report, rule
@@ -65,3 +67,14 @@ def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
             "with systemctl show",
             key=assignment.name,
         )
+    for setting in model.of(UnitSetting):
+        if setting.key != "SetCredential":
+            continue
+        credential, _, data = setting.value.text.partition(":")
+        if data.strip():
+            yield Report(
+                setting.key_span,
+                f"SetCredential= puts the data of credential {credential.strip()} in the unit "
+                "file, which any local user can read",
+                key=f"SetCredential:{credential.strip()}",
+            )
