@@ -24,7 +24,7 @@ from kumolint.facts.lua import (
 )
 from kumolint.finding import Span
 from kumolint.model import Value
-from kumolint.parsers._lua_tree import LuaSource, string_value
+from kumolint.parsers._lua_tree import LuaSource, nodes_by_kind, string_value
 from kumolint.values import is_secret_name
 
 if TYPE_CHECKING:
@@ -42,6 +42,9 @@ TOKEN_HEADER = re.compile(
 _SCHEMES = {"bearer": "bearer", "basic": "basic", "token": "bearer"}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _PASS_THROUGH = frozenset({"tonumber", "tostring", "string.lower", "string.upper"})
+_INTERESTING_METHODS = frozenset({b"header", b"bearer_auth", b"basic_auth", b"new", b"new_json"})
+_PLAIN_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+_HEADER_HINT = re.compile(rb"(?i)auth|key|token|secret|sign|pass")
 _MAX_DEPTH = 64  # names, tables and `or` chains deeper than this are not followed
 _EGRESS_SOURCE_FIELDS = (
     "source_address",
@@ -72,6 +75,14 @@ class _Extractor:
         self.getenv_names: set[str] = {"os.getenv"}
         self.auth: list[tuple[int, HttpAuth]] = []
         self.getters: dict[str, tuple[bool, bool]] = {}
+        self.call_starts: list[int] = []
+        self._call_names: dict[int, str | None] = {}
+        self._methods: dict[int, str | None] = {}
+        self._args: dict[int, list[Node]] = {}
+        self.method_calls: list[Node] = []
+        self.named_calls: list[tuple[Node, str]] = []
+        self.field_items: list[tuple[Node, str, Node]] = []
+        self.assigned: list[tuple[str, Node]] = []
 
     # -- collection -------------------------------------------------------------------------
 
@@ -87,32 +98,56 @@ class _Extractor:
         return iter(facts)
 
     def _collect(self, root: Node) -> None:
-        buckets = {
-            "function_call": self.calls,
-            "field": self.fields,
-            "assignment_statement": self.assignments,
-            "if_statement": self.conditionals,
-            "elseif_statement": self.conditionals,
-            "for_statement": self.loops,
-            "function_declaration": self.functions,
-            "function_definition": self.functions,
-        }
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            bucket = buckets.get(node.type)
-            if bucket is not None:
-                bucket.append(node)
-            if node.child_count:
-                stack.extend(reversed(node.children))
-        for bucket in buckets.values():
-            bucket.sort(key=lambda n: n.start_byte)
+        found = nodes_by_kind(root)
+        self.calls = found["function_call"]
+        self.fields = found["field"]
+        self.assignments = found["assignment_statement"]
+        self.conditionals = sorted(
+            found["if_statement"] + found["elseif_statement"], key=lambda n: n.start_byte
+        )
+        self.loops = found["for_statement"]
+        self.functions = sorted(
+            found["function_declaration"] + found["function_definition"],
+            key=lambda n: n.start_byte,
+        )
+        self.call_starts = [c.start_byte for c in self.calls]
+        data = self.s.data
+        for call in self.calls:
+            name_node = call.child_by_field_name("name")
+            if name_node is None:
+                continue
+            if name_node.type == "method_index_expression":
+                self._call_names[call.id] = None
+                method = name_node.child_by_field_name("method")
+                raw = data[method.start_byte : method.end_byte] if method is not None else b""
+                if raw in _INTERESTING_METHODS:
+                    self._methods[call.id] = raw.decode()
+                    self.method_calls.append(call)
+                continue
+            raw = data[name_node.start_byte : name_node.end_byte]
+            name = raw.decode() if _PLAIN_NAME.fullmatch(raw) else self.path(name_node)
+            self._call_names[call.id] = name
+            if name is not None:
+                self.named_calls.append((call, name))
+        for field in self.fields:
+            name_node = field.child_by_field_name("name")
+            value = field.child_by_field_name("value")
+            if name_node is None or value is None:
+                continue
+            raw = data[name_node.start_byte : name_node.end_byte]
+            # Only string values (secrets) and header-ish names (auth) are looked at later.
+            if value.type != "string" and not _HEADER_HINT.search(raw):
+                continue
+            key = raw.decode() if name_node.type == "identifier" else self.literal(name_node)
+            if key is not None:
+                self.field_items.append((field, key, value))
 
     def _index(self) -> None:
         for statement in self.assignments:
             for target, value in _pairs(statement):
                 key = self.path(target)
                 if key is not None:
+                    self.assigned.append((key, value))
                     self._bind(key, value)
         for function in self.functions:
             if function.type == "function_declaration":
@@ -121,10 +156,12 @@ class _Extractor:
                 if key is not None:
                     self.bindings.setdefault(key, []).append((function.start_byte, function))
         for key, bound in self.bindings.items():
-            if any(self.path(value) == "os.getenv" for _, value in bound):
+            if any(
+                value.type == "dot_index_expression" and self.path(value) == "os.getenv"
+                for _, value in bound
+            ):
                 self.getenv_names.add(key)
-        for call in self.calls:
-            callee = self.call_name(call)
+        for call, callee in self.named_calls:
             if callee == "error":
                 self.error_calls.append(call.start_byte)
             elif callee == "assert":
@@ -172,9 +209,18 @@ class _Extractor:
         return string_value(self.s, node) if node is not None else None
 
     def call_name(self, call: Node) -> str | None:
-        return self.path(call.child_by_field_name("name"))
+        key = call.id
+        if key not in self._call_names:
+            self._call_names[key] = self.path(call.child_by_field_name("name"))
+        return self._call_names[key]
 
     def method(self, call: Node) -> str | None:
+        key = call.id
+        if key not in self._methods:
+            self._methods[key] = self._method(call)
+        return self._methods[key]
+
+    def _method(self, call: Node) -> str | None:
         name = call.child_by_field_name("name")
         if name is None or name.type != "method_index_expression":
             return None
@@ -182,10 +228,12 @@ class _Extractor:
         return self.s.text(method) if method is not None else None
 
     def args(self, call: Node) -> list[Node]:
-        arguments = call.child_by_field_name("arguments")
-        if arguments is None:
-            return []
-        return [c for c in arguments.named_children if c.type != "comment"]
+        key = call.id
+        if key not in self._args:
+            arguments = call.child_by_field_name("arguments")
+            children = arguments.named_children if arguments is not None else []
+            self._args[key] = [c for c in children if c.type != "comment"]
+        return self._args[key]
 
     def field_key(self, field: Node) -> str | None:
         name = field.child_by_field_name("name")
@@ -264,26 +312,28 @@ class _Extractor:
         if node is None:
             return None
         node = _strip(node)
-        span = self.s.span(node)
+        kind = node.type
         if level > _MAX_DEPTH:  # a pathological `a or b or c ...` chain
-            return Source("expression", span)
-        if node.type == "string":
-            return Source("literal", span, Value(self.literal(node) or ""))
-        if node.type in ("number", "true", "false"):
-            return Source("literal", span, Value(self.s.text(node)))
-        if node.type == "nil":
+            return Source("expression", self.s.span(node))
+        if kind == "string":
+            return Source("literal", self.s.span(node), Value(self.literal(node) or ""))
+        if kind in ("number", "true", "false"):
+            return Source("literal", self.s.span(node), Value(self.s.text(node)))
+        if kind == "nil":
             return None
         read = self.getenv_name(node)
         if read is not None:
-            return Source("env", span, env_name=read[0])
-        if node.type == "function_call" and self.call_name(node) in self.getters:
+            return Source("env", self.s.span(node), env_name=read[0])
+        if kind == "function_call" and self.call_name(node) in self.getters:
             args = self.args(node)
             name = self.literal(args[0]) if args else None
             if name:
                 _, takes_default = self.getters[self.call_name(node) or ""]
                 fallback = self.fallback(args[1]) if takes_default and len(args) > 1 else None
-                return Source("env", span, fallback[0] if fallback else None, env_name=name)
-        if node.type == "binary_expression" and _operator(node) == "or":
+                return Source(
+                    "env", self.s.span(node), fallback[0] if fallback else None, env_name=name
+                )
+        if kind == "binary_expression" and _operator(node) == "or":
             left = self.resolve(node.child_by_field_name("left"), depth, level + 1)
             right_node = node.child_by_field_name("right")
             if left is not None and left.kind == "env" and left.value is None:
@@ -291,7 +341,7 @@ class _Extractor:
                 value = fallback[0] if fallback is not None else None
                 return Source("env", left.span, value=value, env_name=left.env_name)
             return left or self.resolve(right_node, depth, level + 1)
-        if node.type == "function_call" and self.call_name(node) in ("assert", *_PASS_THROUGH):
+        if kind == "function_call" and self.call_name(node) in ("assert", *_PASS_THROUGH):
             args = self.args(node)
             return self.resolve(args[0], depth, level + 1) if args else None
         key = self.path(node)
@@ -301,8 +351,8 @@ class _Extractor:
                 resolved = self.resolve(bound, depth - 1, level + 1)
                 if resolved is not None:
                     return resolved
-            return Source("expression", span, expression=key)
-        return Source("expression", span)
+            return Source("expression", self.s.span(node), expression=key)
+        return Source("expression", self.s.span(node))
 
     def fallback(self, node: Node | None) -> tuple[Value, Node] | None:
         """The literal default on the right of `or` (also through one local)."""
@@ -319,7 +369,9 @@ class _Extractor:
 
     def _env_reads(self) -> Iterator[EnvRead]:
         getters = self.getters
-        for call in self.calls:
+        for call, callee in self.named_calls:
+            if callee not in self.getenv_names and callee not in getters:
+                continue
             read = self.getenv_name(call)
             if read is not None:
                 yield self._env_read(read[0], call)
@@ -444,9 +496,8 @@ class _Extractor:
         return False
 
     def _calls_in(self, node: Node) -> list[Node]:
-        starts = [c.start_byte for c in self.calls]
-        low = bisect.bisect_left(starts, node.start_byte)
-        high = bisect.bisect_left(starts, node.end_byte)
+        low = bisect.bisect_left(self.call_starts, node.start_byte)
+        high = bisect.bisect_left(self.call_starts, node.end_byte)
         return self.calls[low:high]
 
     def _loop_reads(self) -> Iterator[EnvRead]:
@@ -486,18 +537,18 @@ class _Extractor:
     # -- secrets ----------------------------------------------------------------------------
 
     def _secret_literals(self) -> Iterator[SecretLiteral]:
-        for field in self.fields:
-            key = self.field_key(field)
-            value = field.child_by_field_name("value")
-            if key is not None and value is not None:
+        for _, key, value in self.field_items:
+            if value.type == "string":
                 yield from self._secret(key, value, "field")
-        for statement in self.assignments:
-            for target, value in _pairs(statement):
-                key = self.path(target)
-                if key is not None:
-                    yield from self._secret(key.rpartition(".")[2], value, "local")
+        for key, value in self.assigned:
+            if value.type == "string":
+                yield from self._secret(key.rpartition(".")[2], value, "local")
 
     def _secret(self, name: str, value: Node, context: str) -> Iterator[SecretLiteral]:
+        if name not in ("key_data", "vault_token") and (
+            name in KEYSOURCE_FIELDS or not is_secret_name(name)
+        ):
+            return
         text = self.literal(value)
         if text is None:
             return
@@ -510,7 +561,7 @@ class _Extractor:
     # -- HTTP auth --------------------------------------------------------------------------
 
     def _http_auth(self) -> Iterator[HttpAuth]:
-        for call in self.calls:
+        for call in self.method_calls:
             method = self.method(call)
             if method not in ("header", "bearer_auth", "basic_auth"):
                 continue
@@ -537,10 +588,8 @@ class _Extractor:
                     auth = HttpAuth("basic", "Authorization", token, span, url)
                     self.auth.append((call.start_byte, auth))
                     yield auth
-        for field in self.fields:
-            header = self.field_key(field)
-            value = field.child_by_field_name("value")
-            if header is None or value is None or not TOKEN_HEADER.fullmatch(header):
+        for field, header, value in self.field_items:
+            if not TOKEN_HEADER.fullmatch(header):
                 continue
             if header.lower() != "authorization" and not self._in_headers_table(field):
                 continue
@@ -600,10 +649,8 @@ class _Extractor:
     # -- API calls: egress, listeners, webhooks ---------------------------------------------
 
     def _calls(self) -> Iterator[Any]:
-        for call in self.calls:
-            name = self.call_name(call) or ""
+        for call, name in self.named_calls:
             last = name.rpartition(".")[2]
-            method = self.method(call)
             if last == "make_egress_source":
                 yield from self._egress_source(call)
             elif last == "make_egress_path":
@@ -617,7 +664,9 @@ class _Extractor:
                 yield Webhook("configure_log_hook", self.s.span(call), hook_name)
             elif name == "kumo.on":
                 yield from self._event_constructor(call)
-            elif method in ("new", "new_json"):
+        for call in self.method_calls:
+            method = self.method(call)
+            if method in ("new", "new_json"):
                 yield from self._log_hook(call, method)
 
     def _egress_source(self, call: Node) -> Iterator[EgressSource]:

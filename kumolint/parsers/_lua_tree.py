@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,47 @@ def lua_parser() -> Any:
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_lua.language()))
 
 
+# The node kinds the extractor looks at, found by tree-sitter in C instead of a Python walk.
+_INTERESTING = (
+    "function_call",
+    "field",
+    "assignment_statement",
+    "if_statement",
+    "elseif_statement",
+    "for_statement",
+    "function_declaration",
+    "function_definition",
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _query() -> Any:
+    import tree_sitter
+    import tree_sitter_lua
+
+    language = tree_sitter.Language(tree_sitter_lua.language())
+    return tree_sitter.Query(language, " ".join(f"({kind}) @{kind}" for kind in _INTERESTING))
+
+
+def nodes_by_kind(root: Node) -> dict[str, list[Node]]:
+    """Every node of the interesting kinds under `root`, by kind, in document order."""
+    import tree_sitter
+
+    query = _query()
+    cursor_type = getattr(tree_sitter, "QueryCursor", None)
+    found: Any = (
+        cursor_type(query).captures(root) if cursor_type is not None else query.captures(root)
+    )
+    if isinstance(found, list):  # tree-sitter < 0.23 returns (node, name) pairs
+        grouped: dict[str, list[Node]] = {}
+        for node, name in found:
+            grouped.setdefault(name, []).append(node)
+        found = grouped
+    # Captures of nested nodes do not come in document order; the extractor's bisects need it.
+    by_start = operator.attrgetter("start_byte")
+    return {kind: sorted(found.get(kind, ()), key=by_start) for kind in _INTERESTING}
+
+
 class LuaSource:
     """One Lua file as bytes, its tree, and position conversion."""
 
@@ -52,6 +94,7 @@ class LuaSource:
         self.path = path
         self.data = text.encode("utf-8", "surrogatepass")
         self.tree: Tree = lua_parser().parse(self.data)
+        self.ascii = self.data.isascii()
         self._line_starts: list[int] | None = None
         self._continuations: dict[int, list[int]] = {}
 
@@ -59,6 +102,9 @@ class LuaSource:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def span(self, node: Node) -> Span:
+        if self.ascii:  # bytes are characters: no conversion
+            start, end = node.start_point, node.end_point
+            return Span(self.path, start[0] + 1, start[1] + 1, end[0] + 1, end[1] + 1)
         line, column = self._position(node.start_point[0], node.start_point[1])
         end_line, end_column = self._position(node.end_point[0], node.end_point[1])
         return Span(self.path, line, column, end_line, end_column)

@@ -389,3 +389,21 @@ def test_lua_54_syntax_is_not_an_error() -> None:
 def test_deep_nesting_never_raises(text: str) -> None:
     found = facts(text)
     assert all(isinstance(f, (EnvRead, ParseError)) for f in found)
+
+
+def test_captured_nodes_come_in_document_order() -> None:
+    from kumolint.parsers._lua_tree import LuaSource, nodes_by_kind
+
+    source = LuaSource(PATH, "f(g(h()), {a = {b = 1}})\nlocal x = k(m())\nfunction z() n() end\n")
+    found = nodes_by_kind(source.tree.root_node)
+    for nodes in found.values():
+        starts = [n.start_byte for n in nodes]
+        assert starts == sorted(starts)
+    assert [source.text(c).split("(")[0] for c in found["function_call"]] == [
+        "f",
+        "g",
+        "h",
+        "k",
+        "m",
+        "n",
+    ]
