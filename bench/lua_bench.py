@@ -22,10 +22,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kumolint.config import Config  # noqa: E402
-from kumolint.model import RepoFile, RepoModel  # noqa: E402
-from kumolint.parsers import load_parsers, parsers_for  # noqa: E402
-from kumolint.registry import load_rules  # noqa: E402
+from kumolint.config import Config
+from kumolint.model import RepoFile, RepoModel
+from kumolint.parsers import load_parsers, parsers_for
+from kumolint.registry import load_rules
 
 NAMES = ("WEBHOOK", "PROXY", "EGRESS", "RELAY", "TRACKING", "ARCHIVE", "BOUNCE", "METRICS")
 
@@ -39,7 +39,7 @@ def policy_block(rng: random.Random, i: int) -> list[str]:
         f"local {name}_TOKEN = os.getenv('{name}_TOKEN'){fallback}",
         f"local {name}_HOST = os.getenv '{name}_HOST' or '10.0.{i % 250}.1'",
         f"local {name}_SETTINGS = {{ retries = {i % 5}, timeout = '{i % 60}s', tag = 'b{i}' }}",
-        f"log_hooks:new {{",
+        "log_hooks:new {",
         f"  name = 'hook-{i}',",
         "  log_parameters = { headers = { 'Subject', 'X-Customer-ID' } },",
         "  constructor = function(domain, tenant, campaign)",
@@ -137,13 +137,15 @@ def run_rules(facts: list[Any], files: dict[str, str]) -> int:
     return count
 
 
-def median_ms(action: Callable[[], Any], runs: int) -> float:
-    samples = []
+def median_ms(action: Callable[[], Any], runs: int) -> tuple[float, float]:
+    """Median CPU time of this process (robust to other load on the machine), and wall time."""
+    cpu, wall = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start_cpu, start_wall = time.process_time(), time.perf_counter()
         action()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+        wall.append((time.perf_counter() - start_wall) * 1000)
+    return statistics.median(cpu), statistics.median(wall)
 
 
 def main() -> None:
@@ -157,21 +159,29 @@ def main() -> None:
     start = time.perf_counter()
     parse_all({"warmup.lua": "local x = 1\n"})  # imports tree-sitter and builds the parser
     print(f"first parse (imports + parser build): {(time.perf_counter() - start) * 1000:.1f} ms")
-    print(f"median of {args.runs} runs, one core, in process")
+    print(f"median of {args.runs} runs, one core, in process; CPU = time.process_time()")
     for label, files in (("2,000-line policy", single), ("200 policy files", many)):
         lines = sum(text.count("\n") for text in files.values())
         facts = parse_all(files)
-        parse_ms = median_ms(lambda files=files: parse_all(files), args.runs)
-        rules_ms = median_ms(lambda facts=facts, files=files: run_rules(facts, files), args.runs)
         findings = run_rules(facts, files)
-        per_k = (parse_ms + rules_ms) / lines * 1000
+
+        def parse_files(files: dict[str, str] = files) -> None:
+            parse_all(files)
+
+        def check(facts: list[Any] = facts, files: dict[str, str] = files) -> None:
+            run_rules(facts, files)
+
+        parse_cpu, parse_wall = median_ms(parse_files, args.runs)
+        rules_cpu, rules_wall = median_ms(check, args.runs)
+        per_k = (parse_cpu + rules_cpu) / lines * 1000
         print(
             f"{label}: {len(files)} files, {lines} lines, {len(facts)} facts, {findings} findings"
         )
         print(
-            f"  parse {parse_ms:.1f} ms + rules {rules_ms:.1f} ms"
+            f"  CPU: parse {parse_cpu:.1f} ms + rules {rules_cpu:.1f} ms"
             f" = {per_k:.2f} ms per 1,000 lines (target <= 15)"
         )
+        print(f"  wall: parse {parse_wall:.1f} ms + rules {rules_wall:.1f} ms")
 
 
 if __name__ == "__main__":
