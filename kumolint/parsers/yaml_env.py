@@ -27,6 +27,8 @@ from kumolint.parsers._yaml import get, items, scalar, span_of, yaml_extractor
 _BASE64 = re.compile(r"[A-Za-z0-9+/=_-]*")
 _PEM_BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----")
 _LIST_ITEM = re.compile(r"([^=\s]+)=(.*)", re.DOTALL)
+_TEMPLATED = re.compile(r"\{\{|\$\{|\{%")
+MAX_MERGED_MAPPINGS = 64
 
 
 @yaml_extractor("env")
@@ -47,6 +49,9 @@ def _secret(path: str, document: yaml.Node) -> Iterator[Any]:
     for name, key_node, value_node in items(get(document, "data")):
         encoded = scalar(value_node)
         if encoded is None:
+            continue
+        if _TEMPLATED.search(encoded):  # Helm/Jinja renders it later: keep the template text
+            yield _assignment(path, name, encoded, key_node, value_node, "k8s-secret", owner)
             continue
         decoded = _decode(encoded)
         if decoded is None:
@@ -87,14 +92,16 @@ def _is_compose(document: yaml.Node) -> bool:
 
 
 def _compose(path: str, document: yaml.Node) -> Iterator[Any]:
+    seen: set[int] = set()  # a value shared through an anchor is one fact, not one per service
     for service_name, _, service in items(get(document, "services")):
         image = scalar(get(service, "image")) or ""
         environment = get(service, "environment")
         if isinstance(environment, yaml.MappingNode):
-            for name, key_node, value_node in items(environment):
+            for name, key_node, value_node in _merged_items(environment):
                 text = scalar(value_node)
-                if name == "<<" or text is None or value_node.tag.endswith(":null"):
+                if text is None or value_node.tag.endswith(":null") or id(value_node) in seen:
                     continue
+                seen.add(id(value_node))
                 yield _assignment(
                     path, name, text, key_node, value_node, "compose", service_name, image
                 )
@@ -103,24 +110,43 @@ def _compose(path: str, document: yaml.Node) -> Iterator[Any]:
                 yield from _list_entry(path, entry, service_name, image)
 
 
+def _merged_items(mapping: yaml.MappingNode) -> list[tuple[str, yaml.Node, yaml.Node]]:
+    """A mapping's items with YAML merge keys (`<<: *common`) resolved; own keys win."""
+    found: dict[str, tuple[str, yaml.Node, yaml.Node]] = {}
+    pending: list[yaml.Node] = [mapping]
+    visited: set[int] = set()
+    while pending and len(visited) < MAX_MERGED_MAPPINGS:
+        node = pending.pop(0)
+        if id(node) in visited or not isinstance(node, yaml.MappingNode):
+            continue
+        visited.add(id(node))
+        for name, key_node, value_node in items(node):
+            if name != "<<":
+                found.setdefault(name, (name, key_node, value_node))
+            elif isinstance(value_node, yaml.SequenceNode):
+                pending.extend(value_node.value)
+            else:
+                pending.append(value_node)
+    return list(found.values())
+
+
 def _list_entry(path: str, entry: yaml.Node, owner: str, image: str) -> Iterator[EnvAssignment]:
     text = scalar(entry)
     match = _LIST_ITEM.fullmatch(text) if text is not None else None
     if match is None:
         return  # `- NAME` alone takes the value from the environment
     name, value = match[1], match[2]
-    whole = span_of(path, entry)
-    name_span, value_span = whole, whole
     start, end = entry.start_mark, entry.end_mark
-    style = getattr(entry, "style", None)
-    quote = 1 if style in ("'", '"') else 0
+    quote = 1 if getattr(entry, "style", None) in ("'", '"') else 0
     # Exact columns only when the source text is the value itself (no escapes, one line).
-    if start.line == end.line and end.index - start.index == len(text or "") + 2 * quote:
+    if start.line == end.line and end.index - start.index == len(match[0]) + 2 * quote:
         column = start.column + 1 + quote
         line = start.line + 1
-        name_span = Span(path, line, column, line, column + len(name))
         value_column = column + len(name) + 1
+        name_span = Span(path, line, column, line, value_column - 1)
         value_span = Span(path, line, value_column, line, value_column + len(value))
+    else:
+        name_span = value_span = span_of(path, entry)
     yield EnvAssignment(
         name=name,
         value=Value(value),

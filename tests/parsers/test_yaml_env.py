@@ -174,3 +174,47 @@ def test_truncated_secret_keeps_earlier_documents() -> None:
     assert [a.name for a in env(found)] == ["A"]
     (error,) = [f for f in found if isinstance(f, ParseError)]
     assert error.span.line >= 7
+
+
+def test_compose_merge_keys_reach_the_anchored_values_once() -> None:
+    text = (
+        "x-env: &common\n"
+        "  SHARED_TOKEN: abc\n"
+        "  OVERRIDDEN: base\n"
+        "services:\n"
+        "  one:\n"
+        "    image: x\n"
+        "    environment:\n"
+        "      <<: *common\n"
+        "      OVERRIDDEN: mine\n"
+        "  two:\n"
+        "    image: y\n"
+        "    environment:\n"
+        "      <<: [*common]\n"
+    )
+    got = [(a.name, a.value.text, a.span.line, a.owner) for a in env(run("compose.yml", text))]
+    assert got == [
+        ("OVERRIDDEN", "mine", 9, "one"),
+        ("SHARED_TOKEN", "abc", 2, "one"),
+        ("OVERRIDDEN", "base", 3, "two"),
+    ]
+
+
+def test_merge_cycles_and_bombs_stay_bounded() -> None:
+    layers = ["a0: &a0 {K: v}"]
+    for i in range(1, 30):
+        layers.append(f"a{i}: &a{i} {{<<: [*a{i - 1}, *a{i - 1}], K{i}: v}}")
+    text = "\n".join(layers) + "\nservices:\n  s:\n    image: x\n    environment: *a29\n"
+    found = env(run("compose.yml", text))
+    assert 0 < len(found) <= 64
+
+
+def test_templated_secret_data_is_kept_as_text_not_decoded() -> None:
+    text = (
+        "kind: Secret\nmetadata:\n  name: kumomta\n"
+        'data:\n  PING8_WEBHOOK_TOKEN: "{{ .Values.token | b64enc }}"\n'
+    )
+    found = run("chart/templates/secret.yaml", text)
+    assert [f for f in found if isinstance(f, ParseError)] == []
+    (only,) = env(found)
+    assert only.value.text == "{{ .Values.token | b64enc }}"
