@@ -716,7 +716,20 @@ class _Extractor:
                 entries = tuple(s for s in resolved if s is not None)
             else:
                 expression = self.resolve(trusted)
+                entries = self._split_fallback(target)
         yield HttpListener(self.s.span(call), name, listen, host, entries, expression)
+
+    def _split_fallback(self, node: Node) -> tuple[Source, ...]:
+        """`kumo.string.split(os.getenv('X') or 'a,b', ',')`: the fallback's entries."""
+        if node.type != "function_call" or not (self.call_name(node) or "").endswith("split"):
+            return ()
+        args = self.args(node)
+        source = self.resolve(args[0]) if args else None
+        separator = self.literal(args[1]) if len(args) > 1 else None
+        if source is None or source.kind != "env" or source.value is None or not separator:
+            return ()
+        parts = (part.strip() for part in source.value.text.split(separator))
+        return tuple(Source("literal", source.span, Value(part)) for part in parts if part)
 
     def _event_constructor(self, call: Node) -> Iterator[Webhook]:
         args = self.args(call)

@@ -10,7 +10,8 @@ in it inject mail without the token. Keep KumoMTA's defaults: `listen = '127.0.0
 and `trusted_hosts = { '127.0.0.1', '::1' }`.
 
 Both `kumo.start_http_listener` and KumoProxy's `proxy.start_http_listener` are checked.
-A `listen` read from the environment is judged by its fallback, if it has one.
+A `listen` read from the environment is judged by its fallback, if it has one; so is a
+`trusted_hosts = kumo.string.split(os.getenv('X') or '<list>', ',')`.
 
 ## Example
 ```lua path=policy/init.lua
