@@ -63,8 +63,11 @@ class _Arg:
     """One module argument: its node (a synthetic string node for free-form `k=v`)."""
 
     node: yaml.Node
-    span: Span
+    given_span: Span | None = None  # free-form `k=v`: the value inside the string
     key_column: int = 0  # 0-based column of the argument's key
+
+    def span(self, path: str) -> Span:
+        return self.given_span or span_of(path, self.node)
 
 
 Args = dict[str, _Arg]
@@ -144,8 +147,7 @@ def _merge_defaults(path: str, outer: Defaults, node: yaml.Node | None) -> Defau
 
 def _mapping_args(path: str, node: yaml.Node) -> Args:
     return {
-        key: _Arg(value, span_of(path, value), key_node.start_mark.column)
-        for key, key_node, value in items(node)
+        key: _Arg(value, None, key_node.start_mark.column) for key, key_node, value in items(node)
     }
 
 
@@ -263,7 +265,7 @@ def _installed_file(
     mode_arg = args.get("mode") or scope.get(module, {}).get("mode")
     if mode_arg is not None:
         mode = ansible_mode(mode_arg.node, module)
-        span = mode_arg.span
+        span = mode_arg.span(path)
     else:
         mode = _missing_mode(module, state, args)
         span = key_span
@@ -320,7 +322,7 @@ def _service_restart(
     if not unit or action is None or state is None:
         return
     for name in _handler_names(keys, handler):
-        yield ServiceRestart(unit, action, state.span, handler=name)
+        yield ServiceRestart(unit, action, state.span(path), handler=name)
 
 
 def _command_restart(

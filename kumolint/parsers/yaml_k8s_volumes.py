@@ -21,7 +21,7 @@ import yaml
 from kumolint.facts.modes import InstalledFile
 from kumolint.finding import Span
 from kumolint.parsers._modes_yaml import Mode, go_yaml_mode
-from kumolint.parsers._yaml import get, items, scalar, span_of, walk, yaml_extractor
+from kumolint.parsers._yaml import get, items, scalar, span_of, yaml_extractor
 
 DEFAULT_MODE = 0o644
 _SOURCES = (("secret", "secretName", "Secret"), ("configMap", "name", "ConfigMap"))
@@ -54,22 +54,39 @@ def _secret_keys(documents: list[yaml.Node]) -> dict[str, list[str]]:
 def _document(path: str, document: yaml.Node, secret_keys: dict[str, list[str]]) -> Iterator[Any]:
     volumes: list[yaml.MappingNode] = []
     mounts: dict[str, list[tuple[str, str]]] = {}
-    for node in walk(document):
-        for key, _, value in items(node):
-            if not isinstance(value, yaml.SequenceNode):
-                continue
-            if key.endswith("olumes"):
-                volumes.extend(v for v in value.value if isinstance(v, yaml.MappingNode))
-            elif key.endswith("olumeMounts"):
-                for mount in value.value:
-                    name, mount_path = scalar(get(mount, "name")), scalar(get(mount, "mountPath"))
-                    if name and mount_path:
-                        sub_path = scalar(get(mount, "subPath")) or ""
-                        mounts.setdefault(name, []).append((mount_path, sub_path))
+    for key, value in _keyed_sequences(document):
+        if key.endswith("olumes"):
+            volumes.extend(v for v in value.value if isinstance(v, yaml.MappingNode))
+        elif key.endswith("olumeMounts"):
+            for mount in value.value:
+                name, mount_path = scalar(get(mount, "name")), scalar(get(mount, "mountPath"))
+                if name and mount_path:
+                    sub_path = scalar(get(mount, "subPath")) or ""
+                    mounts.setdefault(name, []).append((mount_path, sub_path))
     for volume in volumes:
         name = scalar(get(volume, "name")) or ""
         targets = mounts.get(name) or [(f"<volume {name} is not mounted in this file>", "")]
         yield from _volume(path, volume, targets, secret_keys)
+
+
+def _keyed_sequences(root: yaml.Node) -> Iterator[tuple[str, yaml.SequenceNode]]:
+    """(key, list) pairs anywhere under `root`: each collection once, scalars never pushed."""
+    seen: set[int] = set()
+    stack = [root]
+    collections = (yaml.MappingNode, yaml.SequenceNode)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(value, collections):
+                    stack.append(value)
+                    if isinstance(value, yaml.SequenceNode) and isinstance(key, yaml.ScalarNode):
+                        yield key.value, value
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(v for v in node.value if isinstance(v, collections))
 
 
 def _volume(
