@@ -193,3 +193,26 @@ def test_plain_tokens_do_not_import_detect_secrets() -> None:
         "assert 'detect_secrets' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_hook_path_reports_the_pair_finding_for_either_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kumolint.cli import main
+
+    write_tree(
+        tmp_path,
+        {
+            ".kumolint.toml": "",
+            "etc/kumo-common.env": "PING8_WEBHOOK_TOKEN=<t>\nPING8_WEBHOOK_URL=<u>\n",
+            "etc/kumod.env": "KUMOPROXY_HOST=<h>\nKUMOPROXY_PORT=5000\n",
+            "app/.env": "API_TOKEN=Wq3eRt6yUi9oPa2sDf5gHj8kLz1xCv4b\n",
+        },
+    )
+    for checked in ("etc/kumod.env", "etc/kumo-common.env"):
+        assert main(["check", "--quiet", str(tmp_path / checked)]) == 1
+        lines = capsys.readouterr().out.splitlines()
+        assert len(lines) == 1, lines
+        assert lines[0].startswith("etc/kumo-common.env:1:1: KL103 ")
+    assert main(["check", "--quiet", str(tmp_path / "app/.env")]) == 1
+    assert capsys.readouterr().out.startswith("app/.env:1:11: KL101 ")
