@@ -181,3 +181,17 @@ def test_the_leak_check_catches_a_twelve_character_piece() -> None:
     with pytest.raises(AssertionError):
         assert_clean(f"... {SEEDS['k8s_data'][5:17]} ...")
     assert_clean("nothing here")
+
+
+def test_written_baseline_is_clean(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    baseline = tmp_path / "baseline.json"
+    assert main(["check", str(repo), "--write-baseline", str(baseline)]) == 0
+    out = capsys.readouterr()
+    written = baseline.read_text(encoding="utf-8")
+    assert "KL101" in written
+    assert_clean(out.out, out.err, written)
+    assert main(["check", str(repo), "--baseline", str(baseline), "--show-suppressed"]) == 0
+    out = capsys.readouterr()
+    assert_clean(out.out, out.err)
