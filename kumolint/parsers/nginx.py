@@ -268,12 +268,14 @@ class _Analyzer:
         self.template = template
         self.tree = tree
         self.sets: dict[str, _Arg] = {}
+        self.bare: frozenset[str] = frozenset()
         self.out: list[Any] = []
 
     def facts(self) -> list[Any]:
         for directive in _all(self.tree.root):
             if directive.name == "set" and len(directive.args) == 2:
                 self.sets.setdefault(directive.args[0].text.lstrip("$"), directive.args[1])
+        self.bare = _bare_token_variables(self.tree.root)
         self._facts_anywhere(self.tree.root)
         if self.tree.balanced:
             root = self._level(self.tree.root, _Scope())
@@ -294,6 +296,11 @@ class _Analyzer:
                 self.out.append(NginxMap(args[0].text, args[1].text, self.span(directive.start)))
                 if args[0].text == "$http_authorization":
                     self._map_entries(directive)
+                elif args[0].text in self.bare:
+                    for entry in directive.block or ():
+                        special = entry.name in _MAP_SPECIAL_KEYS or entry.name.startswith("~")
+                        if entry.args and not special:
+                            self._token(entry.name, entry.start, "map", entry)
             elif name == "if" and directive.block is not None:
                 self._if(directive)
             elif name == "upstream" and args and directive.block is not None:
@@ -330,23 +337,28 @@ class _Analyzer:
         for child in directive.block or ():
             if child.name == "set" and child.args:
                 self.out.append(NginxFlag(child.args[0].text, tested, self.span(child.start)))
+        if variable in self.bare and value is not None and operator in ("=", "!="):
+            if value.text:
+                self._token(value.text, value.start, "if", directive)
+            return
         if variable != "$http_authorization" or value is None:
             return
         if operator in ("=", "!="):
-            self._bearer(value.text, value.start, "if", directive, value)
+            self._bearer(value.text, value.start, "if", directive)
         elif operator.lstrip("!") in ("~", "~*"):
             token = _regex_literal(value.text)
             if token is not None:
                 offset = self._raw_offset(value.start, token)
                 self._check(TokenText("literal", Value(token)), "if", offset, directive)
 
-    def _bearer(
-        self, text: str, start: int, how: str, directive: _Directive, arg: _Arg | None = None
-    ) -> None:
+    def _bearer(self, text: str, start: int, how: str, directive: _Directive) -> None:
         match = _BEARER.match(text)
         if match is None:
             return
-        rest = text[match.end() :]
+        self._token(text[match.end() :], start, how, directive)
+
+    def _token(self, rest: str, start: int, how: str, directive: _Directive) -> None:
+        """A compared token (the part after `Bearer `), possibly a `set` variable."""
         offset = self._raw_offset(start, rest)
         reference = _reference(rest)
         if reference is not None and reference[0] == "nginx-var" and reference[1] in self.sets:
@@ -465,6 +477,21 @@ class _Analyzer:
                 snippet=True,
             )
         )
+
+
+def _bare_token_variables(root: list[_Directive]) -> frozenset[str]:
+    """Outputs of `map $http_authorization $x { "~^Bearer (.+)$" $1; }`: the bare token."""
+    found = set()
+    for directive in _all(root):
+        if directive.name != "map" or len(directive.args) != 2:
+            continue
+        if directive.args[0].text != "$http_authorization":
+            continue
+        for entry in directive.block or ():
+            captures = entry.name.startswith("~") and "(" in entry.name
+            if captures and entry.args and re.fullmatch(r"\$\d", entry.args[0].text):
+                found.add(directive.args[1].text)
+    return frozenset(found)
 
 
 def _all(block: Iterable[_Directive]) -> Iterator[_Directive]:

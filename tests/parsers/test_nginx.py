@@ -227,6 +227,25 @@ def test_snippet_file_is_summarised_for_includes() -> None:
     assert snippet.auth_header == "strip"
 
 
+def test_a_captured_bare_token_compared_later() -> None:
+    text = """\
+map $http_authorization $bearer {
+    default "";
+    "~^Bearer (.+)$" $1;
+}
+map $bearer $auth_ok {
+    default 0;
+    tok-bare-5c7d 1;
+}
+server { if ($bearer != "tok-bare-if-8e1f") { return 401; } }
+"""
+    checks = facts_of(BearerCheck, text)
+    assert [(c.how, c.token.value, c.span.line, c.span.column) for c in checks] == [
+        ("map", Value("tok-bare-5c7d"), 7, 5),
+        ("if", Value("tok-bare-if-8e1f"), 9, 26),
+    ]
+
+
 def test_lowercase_bearer_is_still_a_check() -> None:
     (check,) = facts_of(BearerCheck, 'if ($http_authorization != "bearer abc123xyz") {}\n')
     assert check.token.value == Value("abc123xyz")
