@@ -247,3 +247,15 @@ def test_kl406_ignores_container_mounts(tmp_path: Path) -> None:
         "  volumes:\n    - {name: env, secret: {secretName: kumo, defaultMode: 0400}}\n"
     )
     assert run(tmp_path, "KL406", {"k8s/pod.yaml": text}) == []
+
+
+def test_kl401_loop_item_mode(tmp_path: Path) -> None:
+    task = (
+        "- template: {src: '{{ item.src }}', dest: '{{ item.dest }}', mode: '{{ item.mode }}'}\n"
+        "  loop:\n"
+        "    - {src: a.j2, dest: /etc/default/kumomta, mode: '0644'}\n"
+        "    - {src: b.j2, dest: /opt/kumomta/etc/kumod.env, mode: '0600'}\n"
+    )
+    (finding,) = run(tmp_path, "KL401", {TASKS: task})
+    assert finding.span.line == 3
+    assert "/etc/default/kumomta" in finding.message

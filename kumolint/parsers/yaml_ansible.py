@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import yaml
@@ -26,6 +26,7 @@ import yaml
 from kumolint.facts.modes import InstalledFile, ServiceRestart
 from kumolint.finding import Span
 from kumolint.parsers._modes_yaml import (
+    INT_TAG,
     NEW_FILE_MODE,
     STR_TAG,
     Mode,
@@ -55,6 +56,9 @@ _UNIT_DEST = re.compile(r"\.(service|socket)(\.d/[^/]+\.conf)?$")
 _FREE_FORM_WORD = re.compile(
     r"""(?:\{\{.{0,500}?\}\}|\{%.{0,500}?%\}|"(?:\\.|[^"\\]){0,2000}"|'[^']{0,2000}'|\S)+"""
 )
+_ITEM = re.compile(r"\{\{\s*item(?:\.([A-Za-z_]\w*)|\[['\"]([A-Za-z_]\w*)['\"]\])?\s*\}\}")
+MAX_LOOP_ITEMS = 256
+_LOOP_NOTE = "the mode comes from a loop item, which Ansible templates: quote it ('0640')"
 _KEY_VALUE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
 
 
@@ -65,6 +69,7 @@ class _Arg:
     node: yaml.Node
     given_span: Span | None = None  # free-form `k=v`: the value inside the string
     key_column: int = 0  # 0-based column of the argument's key
+    from_loop: bool = False  # filled in from a `loop` element
 
     def span(self, path: str) -> Span:
         return self.given_span or span_of(path, self.node)
@@ -189,7 +194,8 @@ def _task(
     local_defaults = _merge_defaults(path, scope, keys.get("module_defaults"))
     key_span = span_of(path, key_node)
     if module in _FILE_MODULES:
-        yield from _installed_file(path, module, key_span, args, keys, local_defaults)
+        for variant in _loop_variants(path, args, keys):
+            yield from _installed_file(path, module, key_span, variant, keys, local_defaults)
     elif module in _SERVICE_MODULES:
         yield from _service_restart(path, module, key_span, args, keys, handler)
     elif module in _COMMAND_MODULES:
@@ -229,6 +235,50 @@ def _action(
     return None
 
 
+def _loop_variants(path: str, args: Args, keys: dict[str, yaml.Node]) -> list[Args]:
+    """One argument set per literal `loop`/`with_items` element, `{{ item }}` filled in.
+
+    `{{ item.mode }}` as the whole value takes the element's own node, so its YAML typing
+    (quoted or not) is what Ansible gets; inside a longer string the scalar text is spliced in.
+    """
+    loop = keys.get("loop") or keys.get("with_items") or keys.get("with_list")
+    if not isinstance(loop, yaml.SequenceNode) or not any(
+        "item" in (scalar(arg.node) or "") for arg in args.values()
+    ):
+        return [args]
+    variants: list[Args] = []
+    for element in loop.value[:MAX_LOOP_ITEMS]:
+        if isinstance(element, yaml.ScalarNode):
+            fields: dict[str | None, yaml.Node] = {None: element}
+        elif isinstance(element, yaml.MappingNode):
+            fields = {key: value for key, _, value in items(element)}
+        else:
+            continue
+        variants.append({name: _fill(path, arg, fields) for name, arg in args.items()})
+    return variants or [args]
+
+
+def _fill(path: str, arg: _Arg, fields: dict[str | None, yaml.Node]) -> _Arg:
+    text = scalar(arg.node)
+    if text is None or "item" not in text:
+        return arg
+    whole = _ITEM.fullmatch(text.strip())
+    if whole:
+        node = fields.get(whole[1] or whole[2])
+        if node is not None:
+            return _Arg(node, None, arg.key_column, from_loop=True)
+
+    def splice(match: re.Match[str]) -> str:
+        value = scalar(fields.get(match[1] or match[2]))
+        return value if value is not None else match[0]
+
+    filled = _ITEM.sub(splice, text)
+    if filled == text:
+        return arg
+    node = yaml.ScalarNode(STR_TAG, filled, arg.node.start_mark, arg.node.end_mark, style='"')
+    return _Arg(node, arg.span(path), arg.key_column, from_loop=True)
+
+
 def _text(arg: _Arg | None) -> str | None:
     return scalar(arg.node) if arg else None
 
@@ -266,6 +316,8 @@ def _installed_file(
     if mode_arg is not None:
         mode = ansible_mode(mode_arg.node, module)
         span = mode_arg.span(path)
+        if mode_arg.from_loop and mode.value is not None and _is_unquoted_number(mode_arg.node):
+            mode = replace(mode, note="; ".join(filter(None, (mode.note, _LOOP_NOTE))))
     else:
         mode = _missing_mode(module, state, args)
         span = key_span
@@ -292,6 +344,10 @@ def _installed_file(
     if module == "copy" and content is not None and _UNIT_DEST.search(dest):
         indent = content.key_column + 2
         yield from _embedded_unit(path, dest, content.node, indent)
+
+
+def _is_unquoted_number(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == INT_TAG
 
 
 def _missing_mode(module: str, state: str, args: Args) -> Mode:

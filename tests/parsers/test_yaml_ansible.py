@@ -280,3 +280,36 @@ def test_deep_nesting_is_bounded() -> None:
     assert "nested deeper" in error.message
     # level 1 is the `- ` list; each `{block: [` adds two: level 2001 is the 1000th `[`
     assert (error.span.line, error.span.column) == (1, 3 + 999 * len("{block: [") + 8)
+
+
+def test_loop_items_fill_dest_and_mode_with_their_own_yaml_typing() -> None:
+    text = """\
+- name: env files
+  ansible.builtin.template:
+    src: "{{ item.src }}"
+    dest: "{{ item.dest }}"
+    mode: "{{ item.mode }}"
+  loop:
+    - {src: kumomta.env.j2, dest: /etc/default/kumomta, mode: "0644"}
+    - {src: kumod.env.j2, dest: /opt/kumomta/etc/kumod.env, mode: 644}
+    - {src: x.j2, dest: /etc/x}
+"""
+    found = {f.dest: f for f in installed(text)}
+    assert found["/etc/default/kumomta"].mode == 0o644
+    assert found["/etc/default/kumomta"].span == Span(TASKS, 7, 63, 7, 69)
+    assert found["/etc/default/kumomta"].source == "kumomta.env.j2"
+    kumod = found["/opt/kumomta/etc/kumod.env"]
+    assert kumod.mode == 0o1204  # the element's unquoted 644 is decimal
+    assert "loop item" in kumod.mode_note
+    assert found["/etc/x"].mode_source == "unknown"  # the element has no mode
+
+
+def test_loop_of_scalars_splices_into_free_form_strings() -> None:
+    text = "- copy: src={{ item }}.env dest=/opt/kumomta/etc/{{ item }}.env mode=0600\n"
+    found = installed(text + "  with_items: [kumod, kumo-common]\n")
+    assert [(f.dest, f.mode, f.source) for f in found] == [
+        ("/opt/kumomta/etc/kumod.env", 0o600, "kumod.env"),
+        ("/opt/kumomta/etc/kumo-common.env", 0o600, "kumo-common.env"),
+    ]
+    unlooped = installed("- copy: {dest: '/etc/{{ item }}', mode: '0600'}\n  loop: '{{ xs }}'\n")
+    assert [f.dest for f in unlooped] == ["/etc/{{ item }}"]
