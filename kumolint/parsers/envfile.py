@@ -110,28 +110,26 @@ def route(path: str) -> Route | None:
     return None
 
 
-@parser(
-    "envfile",
-    globs=(
+def _globs() -> tuple[str, ...]:
+    """The names `route` may accept (a few more; `route` decides). No `kumomta.*`, so an image
+    named kumomta.png is never opened for this parser."""
+    return (
         ".env",
         ".env.*",
         "*.env",
         "*.env.*",
         "*.default",
         "*.default.*",
-        "**/default/*",
-        "kumomta",
-        "kumod",
-        "kumoproxy",
-        "kumo-common",
-        "kumo",
+        "**/etc/default/*",
+        "**/default/kumo*",
+        *_KUMO_STEMS,
         "kumo*.conf",
-        "kumomta.*",
-        "kumod.*",
-        "kumo-common.*",
-        "kumoproxy.*",
-    ),
-)
+        "kumo*.conf.*",
+        *(f"kumo*{suffix}" for suffix in TEMPLATE_SUFFIXES),
+    )
+
+
+@parser("envfile", globs=_globs())
 def parse(path: str, text: str) -> Iterator[Any]:
     how = route(path)
     if how is None:
