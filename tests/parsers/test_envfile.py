@@ -178,6 +178,14 @@ def test_every_routed_name_reaches_the_parser() -> None:
         assert parsers["envfile"] in parsers_for(path, parsers), path
 
 
+@pytest.mark.parametrize(
+    "path", ("static/default/logo.png", "docs/kumomta.png", "kumomta.service", "x/kumo.lua")
+)
+def test_other_names_are_never_opened_for_this_parser(path: str) -> None:
+    parsers = load_parsers()
+    assert parsers["envfile"] not in parsers_for(path, parsers)
+
+
 def test_content_decides_for_generous_names() -> None:
     env = "KUMOPROXY_HOST=proxy.yourdomain.com\nKUMOPROXY_PORT=5000\n"
     nginx = "server {\n  listen 443 ssl;\n  proxy_pass http://127.0.0.1:8000;\n}\n"
