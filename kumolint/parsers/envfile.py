@@ -12,7 +12,7 @@ The two dialects look alike and mean different things, so the dialect is chosen 
   comments after whitespace, `"..."` with C-style escapes, `'...'` verbatim, no line joining.
 
 Files routed here only because of a generous name (`deploy/kumomta`, `files/kumo*.conf`, any
-`default/*`) are read only when their content is shaped like `/etc/default/kumomta`.
+`etc/default/*`) are read only when their content is shaped like `/etc/default/kumomta`.
 """
 
 from __future__ import annotations
