@@ -221,6 +221,7 @@ def test_a_token_in_1000_files_is_grouped_by_digest(monkeypatch: pytest.MonkeyPa
     graph = _tokens.build_graph(model)
     assert set(graph.edges) == {"env:PING8_WEBHOOK_TOKEN", f"value:{Value(TOKEN).digest}"}
     assert len(graph.places) == 2000
+    assert len(graph.value_nodes) == 1  # the token is judged and hashed once, not per file
     found = list(_tokens.reuses(model))
     assert len(found) == 1000
     # every webhook place points at the first injection place in path order

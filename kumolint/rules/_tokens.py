@@ -39,10 +39,19 @@ class TokenGraph:
 
     edges: dict[str, list[str]] = field(default_factory=dict)
     places: list[tuple[TokenRef, str]] = field(default_factory=list)
+    value_nodes: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def join(self, a: str, b: str) -> None:
         self.edges.setdefault(a, []).append(b)
         self.edges.setdefault(b, []).append(a)
+
+    def value_node(self, value: Value | None) -> str | None:
+        """`value_node`, judged and hashed once per distinct text in this graph."""
+        if value is None:
+            return None
+        if value.text not in self.value_nodes:
+            self.value_nodes[value.text] = value_node(value)
+        return self.value_nodes[value.text]
 
     def place(self, ref: TokenRef, node: str) -> None:
         self.edges.setdefault(node, [])
@@ -118,10 +127,10 @@ def build_graph(model: RepoModel) -> TokenGraph:
             ref = TokenRef(role, "secret-ref", name, None, key_ref.span, key_ref.env_name)
             graph.place(ref, node)
     for auth in model.of(HttpAuth):
-        for ref, node in _policy_places(auth):
+        for ref, node in _policy_places(graph, auth):
             graph.place(ref, node)
     for check in model.of(BearerCheck):
-        placed = _nginx_place(check)
+        placed = _nginx_place(graph, check)
         if placed is not None:
             graph.place(*placed)
     return graph
@@ -161,7 +170,7 @@ def _define(
     elif vaulted:
         kind, ref_name = "vault-var", name
     else:
-        target_value = value_node(value)
+        target_value = graph.value_node(value)
         if target_value is not None:
             graph.join(node, target_value)
     role = role_of(name, config) or role_of(name.rpartition(".")[2], config)
@@ -170,26 +179,26 @@ def _define(
         graph.place(TokenRef(role, kind, ref_name, literal, fact.span, name), node)
 
 
-def _policy_places(auth: HttpAuth) -> Iterable[tuple[TokenRef, str]]:
+def _policy_places(graph: TokenGraph, auth: HttpAuth) -> Iterable[tuple[TokenRef, str]]:
     token = auth.token
     if token.kind == "env" and token.env_name:
         name = token.env_name
         yield TokenRef(WEBHOOK, "env-var", name, None, token.span, name), f"env:{name}"
-        fallback = value_node(token.value)
+        fallback = graph.value_node(token.value)
         if fallback is not None:
             label = f"{name} fallback"
             yield TokenRef(WEBHOOK, "literal", None, token.value, token.span, label), fallback
     elif token.kind == "literal":
-        node = value_node(token.value)
+        node = graph.value_node(token.value)
         if node is not None:
             label = f"webhook {auth.header} header"
             yield TokenRef(WEBHOOK, "literal", None, token.value, token.span, label), node
 
 
-def _nginx_place(check: BearerCheck) -> tuple[TokenRef, str] | None:
+def _nginx_place(graph: TokenGraph, check: BearerCheck) -> tuple[TokenRef, str] | None:
     token: TokenText = check.token
     if token.kind == "literal":
-        node = value_node(token.value)
+        node = graph.value_node(token.value)
         if node is None:
             return None
         ref = TokenRef(INJECTION, "literal", None, token.value, check.span, "Nginx bearer check")
