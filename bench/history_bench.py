@@ -1,10 +1,13 @@
 """Benchmark `kumolint audit --history` against the floor `git log -p --all` on one repo.
 
-    python3 bench/history_bench.py [--commits 2000] [--keep DIR]
+    python3 bench/history_bench.py [--commits 2000] [--shape realistic|growing]
+                                   [--keep DIR] [--breakdown]
 
-Generates a deployment repository with COMMITS commits (git fast-import: an env file, a Lua
-policy, an Nginx config, YAML vars, docs; a private key committed and later removed), then
-times, in one run on the same repository:
+Generates a deployment repository of COMMITS commits with git fast-import: `realistic` (the
+default) has the file mix of bench/generate.py, 300 files with two rewritten per commit;
+`growing` has six files (env, Lua policy, Nginx, YAML, docs) that each grow by a line per
+commit, a stress test for the parsers. Both commit a private key and delete it later. Then
+it times, in one run on the same repository:
 
 - the floor: `git log -p --all > /dev/null` (what any history scanner must at least read);
 - the audit: `python3 -m kumolint audit REPO --history --quiet` (process start included).
@@ -62,6 +65,45 @@ def _files(step: int, state: dict[str, list[str]]) -> dict[str, str]:
         )[kind]
     }
     return {path: "\n".join(state[path]) + "\n" for path in changed}
+
+
+def generate_realistic(target: Path, commits: int, files: int = 300, seed: int = 7) -> None:
+    """The file mix of bench/generate.py (a third relevant: env files, policies, Nginx,
+    Ansible, zones, Dockerfiles, scripts; the rest docs and code); every commit rewrites two
+    files; a private key is committed at 1/4 of the history and deleted at 1/2."""
+    import random
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate import IRRELEVANT, RELEVANT
+
+    rng = random.Random(seed)
+
+    def make(i: int) -> tuple[str, str]:
+        builder = RELEVANT[(i // 3) % len(RELEVANT)] if i % 3 == 0 else IRRELEVANT[i % 2]
+        return builder(rng, i)
+
+    subprocess.run(["git", "init", "-q", "-b", "main", str(target)], check=True)
+    stream: list[bytes] = []
+    for step in range(commits):
+        changed = dict(make(i) for i in range(files)) if step == 0 else {}
+        if step:
+            changed.update(make(rng.randrange(files)) for _ in range(2))
+        if step == commits // 4:
+            changed["keys/dkim/example.key"] = KEY
+        stamp = 1_600_000_000 + step * 3600
+        message = f"change {step}\n".encode()
+        stream.append(b"commit refs/heads/main\n")
+        stream.append(f"committer Bench <bench@example.com> {stamp} +0000\n".encode())
+        stream.append(f"data {len(message)}\n".encode() + message)
+        for path, text in changed.items():
+            data = text.encode()
+            stream.append(f"M 100644 inline {path}\ndata {len(data)}\n".encode() + data + b"\n")
+        if step == commits // 2:
+            stream.append(b"D keys/dkim/example.key\n")
+    subprocess.run(
+        ["git", "fast-import", "--quiet"], cwd=target, input=b"".join(stream), check=True
+    )
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=target, check=True)
 
 
 def generate(target: Path, commits: int) -> None:
@@ -134,20 +176,30 @@ def main() -> int:
     parser.add_argument("--commits", type=int, default=2000)
     parser.add_argument("--keep", type=Path, help="generate the repository here and keep it")
     parser.add_argument(
+        "--shape",
+        choices=("realistic", "growing"),
+        default="realistic",
+        help="realistic: 300 files, two rewritten per commit (default); growing: six files "
+        "that each grow by one line per commit (a stress test for the parsers)",
+    )
+    parser.add_argument(
         "--breakdown", action="store_true", help="also time the walk alone and each parser"
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         repo = args.keep or Path(scratch) / "repo"
         if not (repo / ".git").exists():
-            generate(repo, args.commits)
+            if args.shape == "growing":
+                generate(repo, args.commits)
+            else:
+                generate_realistic(repo, args.commits)
         env_python = [sys.executable, "-m", "kumolint", "audit", str(repo), "--history"]
         os.environ["PYTHONPATH"] = str(ROOT)
         _timed(["git", "log", "-p", "--all"], repo)  # warm the page cache for both
         audit = _timed([*env_python, "--quiet", "--exit-zero"], repo)
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         floor = _timed(["git", "log", "-p", "--all"], repo)
-        print(f"commits: {args.commits}")
+        print(f"commits: {args.commits} ({args.shape})")
         print(f"floor  git log -p --all > /dev/null: {floor:.2f} s")
         print(f"kumolint audit --history:            {audit:.2f} s")
         print(f"ratio: {audit / floor:.2f}x (target <= 3x)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Mapping
@@ -77,7 +78,9 @@ def _write(
 ) -> None:
     from kumolint import formatters
 
-    name = "text" if args.format == "auto" else args.format
+    name = args.format
+    if name == "auto":
+        name = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     if name == "text":
         text = render_text(result)
     else:
