@@ -86,7 +86,7 @@ class NginxUpstream:
 class NginxLocation:
     """A `location` block (or the directives at one level of an included snippet).
 
-    `guards`: variables tested by `if (…) { return 401|403|444; }` that apply here (this
+    `guards`: variables tested by `if (…) { return 4xx; }` that apply here (this
     location's own and its server's). `auth_header`: the effective `proxy_set_header
     Authorization` after nginx's inheritance: "strip" (empty value), "set" (a credential) or
     None (not set: the client's header is forwarded). `includes`: the `include` arguments that

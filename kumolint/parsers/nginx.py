@@ -54,7 +54,7 @@ _TEMPLATE_REF = re.compile(r"\{\{-?\s*([\w.\[\]'\"]+)[^}]*\}\}")
 _BEARER = re.compile(r"bearer[ \t]+", re.IGNORECASE)
 _REGEX_BEARER = re.compile(r"\^?(?:bearer|\[Bb\]earer)(?:\\s\+|\\s|\[ \]\+?| \+| |\\ )", re.I)
 _REGEX_META = re.compile(r"(?<!\\)[.^$*+?()\[\]{}|]")
-_REJECTING_STATUS = {"401", "403", "444"}
+_REJECTING_STATUS = re.compile(r"4\d\d")  # 401, 403, 444 (drop), 404 (hide) ...
 # Blocks whose body is a list of entries, not directives (no missing-`;` check inside).
 _ENTRY_BLOCKS = {"map", "types", "geo", "split_clients", "match", "charset_map", "upstream"}
 _MAP_SPECIAL_KEYS = {"default", "hostnames", "volatile", "include"}
@@ -534,9 +534,9 @@ def _condition(args: list[_Arg]) -> tuple[str | None, str, _Arg | None]:
 
 
 def _guard(directive: _Directive) -> tuple[str, ...]:
-    """The variables an `if (…) { return 401|403|444; }` tests, or () for any other `if`."""
+    """The variables an `if (…) { return 4xx; }` tests, or () for any other `if`."""
     rejects = any(
-        d.name == "return" and d.args and d.args[0].text in _REJECTING_STATUS
+        d.name == "return" and d.args and _REJECTING_STATUS.fullmatch(d.args[0].text)
         for d in directive.block or ()
     )
     if not rejects:

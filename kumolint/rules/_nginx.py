@@ -4,7 +4,7 @@ A location "reaches the KumoMTA listener" when its `proxy_pass` goes (directly o
 `upstream` block anywhere in the repo) to loopback or a configured MTA address on the
 listener port (8000, or a port the policy's `start_http_listener` sets), or to a host whose
 name says kumo (`kumod`, `kumomta` services). A location is authenticated when an `if` that
-returns 401/403/444 tests `$http_authorization` or a variable derived from it through `map`
+returns a 4xx status tests `$http_authorization` or a variable derived from it through `map`
 or a flag `set` inside such an `if` (in any file: maps usually live in `conf.d`), or when
 `auth_request` is on. `include` snippets found in the repo add their checks and headers.
 """

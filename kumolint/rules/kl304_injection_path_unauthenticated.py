@@ -8,12 +8,13 @@ a sibling: a check only in `location = /api/inject/v1` leaves `location /api/` (
 reaches `/api/inject/v1` with a trailing slash or another path) open to anyone. Put the check
 at server level, or in every location that proxies to the listener, or use `auth_request`.
 
-A check is an `if` that returns 401, 403 or 444 and tests `$http_authorization` or a
-variable derived from it by `map` (in any file) or by a flag `set` inside such an `if`.
-Checks in `include` snippets kept in the repository count; `internal;` and `deny all;`
-locations are not reachable by clients and do not fire. The listener is loopback or an
-`mta-ips` address on port 8000 (or the port of the policy's `start_http_listener`), an
-`upstream` with such a server, or a host named like `kumod`/`kumomta`.
+A check is an `if` that returns a 4xx status (401, 403, 444 ...) and tests
+`$http_authorization` or a variable derived from it by `map` (in any file) or by a flag `set`
+inside such an `if`. Checks in `include` snippets kept in the repository count; `internal;`
+and `deny all;` locations are not reachable by clients and do not fire. The listener is
+loopback or an `mta-ips` address on port 8000 (or the port of the policy's
+`start_http_listener`), an `upstream` with such a server, or a host named like
+`kumod`/`kumomta`.
 
 ## Example
 ```nginx path=nginx/templates/kumomta.conf.template

@@ -159,6 +159,17 @@ server {
     assert location.guards == ("$valid",)
 
 
+def test_any_4xx_return_is_a_guard_and_a_redirect_is_not() -> None:
+    text = """\
+server {
+    location /a { if ($auth_ok = 0) { return 404; } }
+    location /b { if ($auth_ok = 0) { return 302 /login; } }
+}
+"""
+    found = {loc.match: loc.guards for loc in facts_of(NginxLocation, text)}
+    assert found == {"/a": ("$auth_ok",), "/b": ()}
+
+
 def test_presence_only_if_is_no_guard() -> None:
     text = 'server { if ($http_authorization = "") { return 401; } location / { } }\n'
     (location,) = facts_of(NginxLocation, text)
