@@ -176,6 +176,23 @@ def test_a_corrupt_object_is_reported_and_the_walk_goes_on(
     assert "continuing" in err
 
 
+def test_an_object_shorter_than_its_header_is_never_read_as_the_next_file(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import zlib
+
+    commit(repo, {"a.yml": "a: 1\n", "keys/z.key": KEY}, "one", 1_600_000_000)
+    oid = git(repo, "rev-parse", "HEAD:a.yml")
+    loose = repo / ".git" / "objects" / oid[:2] / oid[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(zlib.compress(b"blob 200\0short"))  # git streams 6 bytes, not 200
+    code, findings, err = audit(repo, capsys)
+    assert code == 1
+    assert [f["path"] for f in findings] == ["keys/z.key"]  # not blamed on a.yml
+    assert "could not read a.yml" in err
+    assert "content does not match its id" in err
+
+
 def test_non_utf8_paths(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     odd = os.fsdecode(b"keys/caf\xe9.key")
     commit(repo, {odd: KEY}, "odd", 1_600_000_000)

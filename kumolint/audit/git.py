@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import tempfile
@@ -192,10 +193,21 @@ def _read_one(stream: IO[bytes], oid: str, max_size: int) -> Blob:
         remaining -= len(chunk)
         if size <= max_size:
             kept += chunk
-    stream.read(1)
+    terminator = stream.read(1)
+    if terminator != b"\n" or (size <= max_size and not _matches(oid, kept)):
+        # git wrote fewer or other bytes than the header announced: the stream is out of step
+        return Blob(oid, size, None, "unreadable (corrupt object: content does not match its id)")
     if size > max_size:
         return Blob(oid, size, None, f"larger than max-file-size ({max_size} bytes)")
     return Blob(oid, size, bytes(kept))
+
+
+def _matches(oid: str, data: bytes | bytearray) -> bool:
+    """Whether `data` hashes to `oid` as a blob (SHA-1, or SHA-256 repositories)."""
+    digest = hashlib.sha256() if len(oid) == 64 else hashlib.sha1()
+    digest.update(b"blob %d\0" % len(data))
+    digest.update(data)
+    return digest.hexdigest() == oid
 
 
 def _tokens(stream: IO[bytes]) -> Iterator[bytes]:
