@@ -360,7 +360,11 @@ def test_huge_file_and_long_line_finish() -> None:
         ("etc/nginx/nginx.conf", True),
         ("docker/templates/kumomta.conf.template", True),
         ("roles/nginx/templates/kumomta.conf.j2", True),
+        ("roles/kumomta/templates/nginx-kumomta.conf.j2", True),
+        ("roles/proxy/templates/kumomta.conf.j2", True),
+        ("deploy/nginx/snippets/kumo-auth.inc", True),
         ("roles/nginx/tasks/main.yml", False),
+        ("nginx/README.md", False),
         ("systemd/kumomta.service.d/override.conf", False),
     ),
 )
