@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import yaml
+
+from kumolint.facts.modes import InstalledFile, ServiceRestart
+from kumolint.model import ParseError
+from kumolint.parsers._text import LineIndex
 
 INT_TAG = "tag:yaml.org,2002:int"
 STR_TAG = "tag:yaml.org,2002:str"
@@ -283,3 +287,44 @@ def scalar_locator(node: yaml.ScalarNode, indent: int) -> Callable[[int], tuple[
         shift = 0 if node.style in (None, "") else 1
         return lambda offset: (start_line, start_column + shift + offset)
     return lambda offset: (start_line, start_column)
+
+
+def shell_facts(
+    path: str, pieces: list[tuple[yaml.ScalarNode, int]], prefix: str
+) -> Iterator[InstalledFile | ServiceRestart | ParseError]:
+    """Run shell text held in YAML scalars (one shell, in order) through the shell model.
+
+    Each piece is a scalar and the indent its block would have; positions map back to the
+    YAML file through `scalar_locator`, so findings point into the scalar.
+    """
+    from kumolint.parsers._shell import Context, ShellModel
+
+    texts = [node.value for node, _ in pieces]
+    if not any(text.strip() for text in texts):
+        return
+    starts: list[int] = []
+    total = 0
+    for text in texts:
+        starts.append(total)
+        total += len(text) + 1
+    locators = [scalar_locator(node, indent) for node, indent in pieces]
+
+    def locate(offset: int) -> tuple[int, int]:
+        piece = max(bisect.bisect_right(starts, offset) - 1, 0)
+        return locators[piece](min(offset - starts[piece], len(texts[piece])))
+
+    text = "\n".join(texts)
+    model = ShellModel(path, text, _LocatedIndex(text, locate), Context(prefix=prefix))
+    model.run()
+    yield from model.facts()
+
+
+class _LocatedIndex(LineIndex):
+    """A LineIndex whose positions come from a mapping into the enclosing YAML file."""
+
+    def __init__(self, text: str, locate: Callable[[int], tuple[int, int]]) -> None:
+        super().__init__(text)
+        self._locate = locate
+
+    def position(self, offset: int) -> tuple[int, int]:
+        return self._locate(offset)

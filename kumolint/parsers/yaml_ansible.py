@@ -33,6 +33,7 @@ from kumolint.parsers._modes_yaml import (
     ansible_mode,
     is_template,
     scalar_locator,
+    shell_facts,
 )
 from kumolint.parsers._yaml import items, scalar, span_of, yaml_extractor
 
@@ -46,11 +47,10 @@ _MODULES = _FILE_MODULES | _SERVICE_MODULES | _COMMAND_MODULES
 _PLAY_LISTS = ("pre_tasks", "tasks", "post_tasks")
 _BLOCK_LISTS = ("block", "rescue", "always")
 _STATES = {"restarted": "restart", "reloaded": "reload"}
-_SYSTEMCTL = re.compile(
-    r"\bsystemctl\s+(?:-\S+\s+)*(restart|reload|try-restart|reload-or-restart"
-    r"|try-reload-or-restart)\s+(?:-\S+\s+)*([\w@.:-]+)"
+_TRAILING_OPTIONS = re.compile(
+    r"(?:\s+(?:chdir|creates|removes|executable|warn|stdin|stdin_add_newline|strip_empty_ends)"
+    r"=\S*)+\s*$"
 )
-_SERVICE_COMMAND = re.compile(r"\bservice\s+([\w@.-]+)\s+(restart|reload)\b")
 _UNIT_DEST = re.compile(r"\.(service|socket)(\.d/[^/]+\.conf)?$")
 # Bounded inner lengths keep an unclosed `{{` or quote from costing a rescan per occurrence.
 _FREE_FORM_WORD = re.compile(
@@ -188,7 +188,7 @@ def _task(
     found = _module_of(path, task, keys)
     if found is None:
         return
-    module, key_node, args, free_text = found
+    module, key_node, args, _ = found
     if isinstance(keys.get("args"), yaml.MappingNode):
         args = {**_mapping_args(path, keys["args"]), **args}
     local_defaults = _merge_defaults(path, scope, keys.get("module_defaults"))
@@ -199,8 +199,7 @@ def _task(
     elif module in _SERVICE_MODULES:
         yield from _service_restart(path, module, key_span, args, keys, handler)
     elif module in _COMMAND_MODULES:
-        command = free_text or _text(args.get("cmd")) or _text(args.get("argv")) or ""
-        yield from _command_restart(command, key_span, keys, handler)
+        yield from _command(path, module, key_node, args, keys, handler)
 
 
 def _module_of(
@@ -381,15 +380,36 @@ def _service_restart(
         yield ServiceRestart(unit, action, state.span(path), handler=name)
 
 
-def _command_restart(
-    command: str, key_span: Span, keys: dict[str, yaml.Node], handler: bool
-) -> Iterator[ServiceRestart]:
-    for match in _SYSTEMCTL.finditer(command):
-        for name in _handler_names(keys, handler):
-            yield ServiceRestart(match[2], match[1], key_span, handler=name)
-    for match in _SERVICE_COMMAND.finditer(command):
-        for name in _handler_names(keys, handler):
-            yield ServiceRestart(match[1], match[2], key_span, handler=name)
+def _command(
+    path: str,
+    module: str,
+    key_node: yaml.Node,
+    args: Args,
+    keys: dict[str, yaml.Node],
+    handler: bool,
+) -> Iterator[Any]:
+    """`shell`/`command` text through the shell model (chmod, install, redirections, restarts)."""
+    value = keys.get(key_node.value)
+    if isinstance(value, yaml.ScalarNode):
+        node, indent = _without_trailing_options(value), key_node.start_mark.column + 2
+    elif "cmd" in args and isinstance(args["cmd"].node, yaml.ScalarNode):
+        node, indent = args["cmd"].node, args["cmd"].key_column + 2
+    else:
+        return  # `argv:` lists and `action:` strings: no shell text to follow
+    names = _handler_names(keys, handler)
+    for fact in shell_facts(path, [(node, indent)], f"{fqcn(module)} "):
+        if isinstance(fact, ServiceRestart):
+            yield from (replace(fact, handler=name) for name in names)
+        else:
+            yield fact
+
+
+def _without_trailing_options(node: yaml.ScalarNode) -> yaml.ScalarNode:
+    """`chmod 600 /x creates=/y` -> `chmod 600 /x`: Ansible's own options are not shell words."""
+    text = _TRAILING_OPTIONS.sub("", node.value)
+    if text == node.value:
+        return node
+    return yaml.ScalarNode(node.tag, text, node.start_mark, node.end_mark, style=node.style)
 
 
 def _handler_names(keys: dict[str, yaml.Node], handler: bool) -> list[str | None]:

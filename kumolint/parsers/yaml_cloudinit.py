@@ -20,7 +20,7 @@ import yaml
 
 from kumolint.facts.modes import InstalledFile
 from kumolint.parsers import parser
-from kumolint.parsers._modes_yaml import Mode, cloudinit_mode, scalar_locator
+from kumolint.parsers._modes_yaml import Mode, cloudinit_mode, scalar_locator, shell_facts
 from kumolint.parsers._yaml import compose, get, scalar, span_of, yaml_extractor
 
 _HEADER = re.compile(r"\A\s*#cloud-config\b")
@@ -64,11 +64,11 @@ def parse(path: str, text: str) -> Iterator[Any]:
 def extract(path: str, documents: list[yaml.Node]) -> Iterator[Any]:
     for document in documents:
         entries = get(document, "write_files")
-        if not isinstance(entries, yaml.SequenceNode):
-            continue
-        for entry in entries.value:
-            if isinstance(entry, yaml.MappingNode):
-                yield from _write_file(path, entry)
+        if isinstance(entries, yaml.SequenceNode):
+            for entry in entries.value:
+                if isinstance(entry, yaml.MappingNode):
+                    yield from _write_file(path, entry)
+        yield from _runcmd(path, document)
 
 
 def _write_file(path: str, entry: yaml.MappingNode) -> Iterator[Any]:
@@ -97,6 +97,26 @@ def _write_file(path: str, entry: yaml.MappingNode) -> Iterator[Any]:
     content = get(entry, "content")
     if isinstance(content, yaml.ScalarNode) and _UNIT_PATH.search(target):
         yield from _embedded_unit(path, target, entry, content)
+
+
+def _runcmd(path: str, document: yaml.Node) -> Iterator[Any]:
+    """`runcmd` string entries run as one shell script on first boot: the shell model reads
+    their chmod/install/redirections. (List entries are argv vectors: not followed.)"""
+    commands = get(document, "runcmd")
+    if not isinstance(commands, yaml.SequenceNode) or not isinstance(document, yaml.MappingNode):
+        return
+    key_column = next(k.start_mark.column for k, v in document.value if v is commands)
+    pieces = [
+        (entry, key_column + 4)
+        for entry in commands.value
+        if isinstance(entry, yaml.ScalarNode) and not _templated(entry.value)
+    ]
+    if pieces:
+        yield from shell_facts(path, pieces, "cloud-init runcmd ")
+
+
+def _templated(text: str) -> bool:
+    return any(mark in text for mark in _TEMPLATE_MARKS)
 
 
 def _missing() -> Mode:

@@ -313,3 +313,25 @@ def test_loop_of_scalars_splices_into_free_form_strings() -> None:
     ]
     unlooped = installed("- copy: {dest: '/etc/{{ item }}', mode: '0600'}\n  loop: '{{ xs }}'\n")
     assert [f.dest for f in unlooped] == ["/etc/{{ item }}"]
+
+
+def test_shell_and_command_tasks_go_through_the_shell_model() -> None:
+    text = """\
+- name: tighten
+  ansible.builtin.shell: chmod 644 /etc/default/kumomta creates=/etc/kumo.done
+- name: write
+  shell:
+    cmd: |
+      umask 077
+      cat > /opt/kumomta/etc/kumod.env <<EOF
+      A=1
+      EOF
+"""
+    found = installed(text)
+    by_dest = {f.dest: f for f in found}
+    assert set(by_dest) == {"/etc/default/kumomta", "/opt/kumomta/etc/kumod.env"}
+    chmod = by_dest["/etc/default/kumomta"]
+    assert (chmod.mode, chmod.tool) == (0o644, "ansible.builtin.shell chmod")
+    assert chmod.span == Span(TASKS, 2, 26, 2, 56)
+    written = by_dest["/opt/kumomta/etc/kumod.env"]
+    assert (written.mode, written.mode_source, written.span.line) == (0o600, "default", 7)

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from kumolint.facts.modes import InstalledFile
+from kumolint.facts.modes import InstalledFile, ServiceRestart
 from kumolint.facts.systemd import EnvironmentFileRef
 from kumolint.finding import Span
 from kumolint.model import ParseError
@@ -112,3 +112,21 @@ def test_unit_text_is_read_as_a_unit() -> None:
 def test_bad_input_never_raises(text: str) -> None:
     for fact in parse(PATH, text):
         assert isinstance(fact, (InstalledFile, ParseError))
+
+
+def test_runcmd_strings_go_through_the_shell_model_as_one_script() -> None:
+    text = (
+        "#cloud-config\nruncmd:\n  - umask 077\n  - [systemctl, restart, kumomta]\n"
+        "  - |\n    cat > /opt/kumomta/etc/kumod.env <<EOF\n    A=1\n    EOF\n"
+        "    chmod 644 /etc/default/kumomta\n    systemctl restart kumomta\n"
+    )
+    found: list[Any] = list(parse(PATH, text))
+    files = {f.dest: f for f in found if isinstance(f, InstalledFile)}
+    kumod = files["/opt/kumomta/etc/kumod.env"]
+    assert (kumod.mode, kumod.mode_source) == (0o600, "default")  # umask 077 from entry 1
+    assert kumod.span.line == 6
+    chmod = files["/etc/default/kumomta"]
+    assert (chmod.mode, chmod.tool) == (0o644, "cloud-init runcmd chmod")
+    assert chmod.span == Span(PATH, 9, 5, 9, 35)
+    (restart,) = [f for f in found if isinstance(f, ServiceRestart)]
+    assert (restart.unit, restart.span.line) == ("kumomta", 10)
