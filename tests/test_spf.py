@@ -370,3 +370,20 @@ def test_engine_runs_without_network(tmp_path: Path, monkeypatch: pytest.MonkeyP
     )
     config = Config(egress_ips=("45.33.20.99",), mta_ips=("45.33.20.10",))
     assert {rule for rule, _, _ in _ids(tmp_path, config)} == {"KL502"}
+
+
+def test_include_of_an_inexact_record_blames_the_include() -> None:
+    records = [
+        DnsRecord(
+            "example.com.",
+            "TXT",
+            "",
+            Span("dns/x.zone"),
+            txt="v=spf1 include:_spf.example.com -all",
+        ),
+        DnsRecord("_spf.example.com.", "TXT", "", Span("main.tf"), txt="", exact=False),
+    ]
+    result = evaluate(IP("192.0.2.1"), "example.com", DnsView.of(records))
+    assert result.result == "indeterminate"
+    assert result.term is not None
+    assert result.term.text == "include:_spf.example.com"

@@ -416,6 +416,8 @@ def _matches(
             if target not in view.records:
                 return Evaluation("indeterminate", term, domain, f"{target} is not in the repo")
             return Evaluation("permerror", term, domain, f"{target} has no SPF record")
+        if result.term is None:  # decided at the included name itself: blame the include
+            return Evaluation(result.result, term, domain, result.reason)
         return result
     hosts = [target] if term.name == "a" else view.mx_hosts(target)
     addresses = [a for host in hosts for a in view.addresses(host)]

@@ -68,11 +68,12 @@ def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
                 continue
             related = (Related(ip.span, f"egress IP from {ip.origin}"),) if ip.span else ()
             key = f"{owner} {ip.address}"
-            if result.result == "indeterminate" and result.term is not None:
+            if result.result == "indeterminate":
+                why = f"{result.term.text} cannot be resolved" if result.term else result.reason
                 yield Report(
                     record.span,
                     f"SPF record of {owner} may not authorize egress IP {ip.address}: "
-                    f"{result.term.text} cannot be resolved from the repo",
+                    f"{why} from the repo",
                     key=key,
                     related=related,
                     severity=Severity.NOTE,
