@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kumolint.facts.nginx import (
     AuthHeaderSet,
@@ -371,3 +373,20 @@ def test_huge_file_and_long_line_finish() -> None:
 def test_routing(path: str, wanted: bool) -> None:
     parsers = parsers_for(path, load_parsers())
     assert ("nginx" in [p.name for p in parsers]) is wanted
+
+
+_PIECES = [*"{};\"'\\$#()~^ \n\tab=!", "if ", "map ", "location ", "Bearer ", "{{", "}}"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=80).map("".join))
+def test_never_raises_and_positions_are_inside(fragment: str) -> None:
+    text = "server { listen 80; }\nhttp {\n" + fragment  # passes the content sniff
+    lines = text.split("\n")
+    facts = list(parse(PATH, text))
+    assert facts  # read as nginx, not skipped
+    for fact in facts:
+        span = getattr(fact, "span", None)
+        if isinstance(span, Span):
+            assert 1 <= span.line <= len(lines)
+            assert 1 <= span.column <= len(lines[span.line - 1]) + 1
