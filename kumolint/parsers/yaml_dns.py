@@ -37,6 +37,9 @@ def extract(path: str, documents: list[yaml.Node]) -> Iterator[Any]:
         if _is_inventory(document):
             yield from _inventory(path, document)
             continue
+        if isinstance(get(document, "providers"), yaml.MappingNode):
+            yield from _spf_sources(path, document)
+            continue
         zone = _ZONE_FILE.fullmatch(name)
         if zone is not None and _is_octodns(document):
             yield from _octodns(path, zone["zone"].lower(), document)
@@ -91,6 +94,49 @@ def _octodns_value(path: str, owner: str, rtype: str, node: yaml.Node) -> Iterat
     text = scalar(node)
     if text is not None:
         yield DnsRecord(owner, rtype, text, span, "octodns")
+
+
+# The mechanisms octodns_spf.SpfSource writes, in its order.
+SPF_SOURCE_KEYS = (
+    ("a_records", "a"),
+    ("mx_records", "mx"),
+    ("ip4_addresses", "ip4"),
+    ("ip6_addresses", "ip6"),
+    ("includes", "include"),
+    ("exists", "exists"),
+)
+
+
+def _spf_sources(path: str, document: yaml.Node) -> Iterator[DnsRecord]:
+    """`octodns_spf.SpfSource` providers synthesise the apex SPF of the zones that use them."""
+    built: dict[str, tuple[str, bool, Any]] = {}
+    for provider, _, config in items(get(document, "providers")):
+        class_node = get(config, "class")
+        if scalar(class_node) != "octodns_spf.SpfSource" or class_node is None:
+            continue
+        terms, exact = ["v=spf1"], True
+        for key, mechanism in SPF_SOURCE_KEYS:
+            for node in _list(get(config, key)):
+                value = scalar(node)
+                exact = exact and value is not None and "{{" not in value
+                terms.append(f"{mechanism}:{value}")
+        soft_fail = get(config, "soft_fail")
+        fail = scalar(soft_fail) if soft_fail is not None else "false"
+        if fail in ("true", "True", "yes"):
+            terms.append("~all")
+        elif fail in ("false", "False", "no"):
+            terms.append("-all")
+        built[provider] = (" ".join(terms), exact, span_of(path, class_node))
+    if not built:
+        return
+    for zone, _, settings in items(get(document, "zones")):
+        if "*" in zone or "{{" in zone:
+            continue
+        for source in _list(get(settings, "sources")):
+            found = built.get(scalar(source) or "")
+            if found is not None:
+                owner = zone.lower().rstrip(".") + "."
+                yield _txt(owner, "TXT", (found[0],), found[2], "octodns", found[1])
 
 
 # --- Ansible tasks ----------------------------------------------------------------------

@@ -114,6 +114,35 @@ def test_host_and_group_vars() -> None:
     ]
 
 
+def test_octodns_spf_source_synthesises_the_apex_record() -> None:
+    config = """providers:
+  config:
+    class: octodns.provider.yaml.YamlProvider
+  spf:
+    class: octodns_spf.SpfSource
+    ip4_addresses:
+      - 45.33.20.12
+    includes:
+      - _spf.example.net
+    a_records:
+      - mta.example.com
+    soft_fail: true
+zones:
+  example.com.:
+    sources: [config, spf]
+  other.com.:
+    sources: [config]
+"""
+    found = [f for f in parse("octodns.yaml", config) if isinstance(f, DnsRecord)]
+    assert [(r.owner_fqdn, r.txt, r.span.line) for r in found] == [
+        (
+            "example.com.",
+            "v=spf1 a:mta.example.com ip4:45.33.20.12 include:_spf.example.net ~all",
+            5,
+        )
+    ]
+
+
 def test_unrelated_yaml_gives_nothing() -> None:
     text = "services:\n  web:\n    image: nginx\n"
     assert [f for f in parse("docker-compose.yml", text) if isinstance(f, DnsRecord)] == []
