@@ -130,6 +130,17 @@ def parse(path: str, text: str) -> Iterator[Any]:
     yield from _Analyzer(path, text, index, template, tree).facts()
 
 
+def fragment_facts(path: str, text: str, index: LineIndex) -> list[Any]:
+    """Facts of nginx text held inside another file (an ingress-nginx snippet annotation).
+
+    `index` maps offsets in `text` to positions in the enclosing file. The fragment's top level
+    comes back as a snippet NginxLocation (its checks and `proxy_set_header` lines).
+    """
+    tree = _build(_JINJA_STATEMENT.sub(lambda m: _blank(m[0]), text))
+    facts: list[Any] = [ParseError(f"nginx: {m}", index.span(path, o)) for m, o in tree.errors]
+    return facts + _Analyzer(path, text, index, None, tree).facts()
+
+
 def _looks_like_nginx(text: str) -> bool:
     """Directive lines (`name args;`, `name {`, `}`) outnumber `NAME=value` and `[section]` lines.
 
@@ -472,7 +483,7 @@ class _Analyzer:
         proxy = next((d for d in block if d.name == "proxy_pass" and d.args), None)
         self.out.append(
             NginxLocation(
-                span=Span(self.path, 1, 1),
+                span=self.span(0),
                 match="",
                 proxy_pass=proxy.args[0].text if proxy else None,
                 proxy_pass_span=self.span(proxy.args[0].start) if proxy else None,

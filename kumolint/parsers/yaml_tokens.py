@@ -11,13 +11,16 @@ Secrets' keys are EnvAssignment facts of the env extractor (dialect "k8s-secret"
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import yaml
 
+from kumolint.facts.nginx import NginxLocation
 from kumolint.facts.tokens import SecretKeyRef, VarDefinition
 from kumolint.model import Value
+from kumolint.parsers._modes_yaml import scalar_locator
+from kumolint.parsers._text import LineIndex
 from kumolint.parsers._yaml import get, items, scalar, span_of, walk, yaml_extractor
 
 _ANSIBLE_VARS = re.compile(
@@ -25,6 +28,7 @@ _ANSIBLE_VARS = re.compile(
 )
 _HELM_VALUES = re.compile(r"(?:^|/)values(?:[-.][\w.-]+)?\.ya?ml$", re.I)
 _MAX_DEPTH = 8
+_INGRESS = "nginx.ingress.kubernetes.io/"
 
 
 @yaml_extractor("tokens")
@@ -60,9 +64,74 @@ def _variables(path: str, document: yaml.Node, source: str) -> Iterator[VarDefin
 
 
 def _kubernetes(path: str, document: yaml.Node) -> Iterator[Any]:
+    if scalar(get(document, "kind")) == "Ingress":
+        yield from _ingress(path, document)
     for node in walk(document):
         ref = get(get(node, "valueFrom"), "secretKeyRef")
         env_name = scalar(get(node, "name"))
         secret_name, secret_key = scalar(get(ref, "name")), scalar(get(ref, "key"))
         if env_name and secret_name and secret_key:
             yield SecretKeyRef(env_name, secret_name, secret_key, span_of(path, node))
+
+
+def _ingress(path: str, document: yaml.Node) -> Iterator[Any]:
+    """An ingress-nginx Ingress: its snippets' checks, and each path as a location.
+
+    `configuration-snippet` is pasted into every location of the Ingress, `server-snippet`
+    into the server; `auth-url` is an `auth_request`; `whitelist-source-range` an allow-list.
+    ingress-nginx forwards the client's Authorization header unless a snippet strips it.
+    """
+    from kumolint.parsers.nginx import fragment_facts
+
+    annotations = get(get(document, "metadata"), "annotations")
+    summaries: list[NginxLocation] = []
+    for name in ("configuration-snippet", "server-snippet"):
+        for key, key_node, value in items(annotations):
+            if key != f"{_INGRESS}{name}" or not isinstance(value, yaml.ScalarNode):
+                continue
+            index = _LocatedIndex(
+                value.value, scalar_locator(value, key_node.start_mark.column + 2)
+            )
+            for fact in fragment_facts(path, value.value, index):
+                if isinstance(fact, NginxLocation):
+                    summaries.append(fact)
+                else:
+                    yield fact
+    guards = tuple(g for summary in summaries for g in summary.guards)
+    auth_header = next((s.auth_header for s in summaries if s.auth_header), None)
+    auth_request = any(k == f"{_INGRESS}auth-url" for k, _, _ in items(annotations))
+    restricted = any(k == f"{_INGRESS}whitelist-source-range" for k, _, _ in items(annotations))
+    for rule in _sequence(get(get(document, "spec"), "rules")):
+        for entry in _sequence(get(get(rule, "http"), "paths")):
+            service = get(get(entry, "backend"), "service")
+            service_name = scalar(get(service, "name"))
+            port = get(service, "port")
+            number = scalar(get(port, "number")) or scalar(get(port, "name"))
+            if service is None or not service_name:
+                continue
+            target = f"http://{service_name}:{number}" if number else f"http://{service_name}"
+            yield NginxLocation(
+                span=span_of(path, entry),
+                match=scalar(get(entry, "path")) or "/",
+                proxy_pass=target,
+                proxy_pass_span=span_of(path, service),
+                guards=guards,
+                auth_request=auth_request,
+                auth_header=auth_header,
+                restricted=restricted,
+            )
+
+
+def _sequence(node: yaml.Node | None) -> list[yaml.Node]:
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+class _LocatedIndex(LineIndex):
+    """Positions of a fragment's offsets inside the YAML scalar that holds it."""
+
+    def __init__(self, text: str, locate: Callable[[int], tuple[int, int]]) -> None:
+        super().__init__(text)
+        self._locate = locate
+
+    def position(self, offset: int) -> tuple[int, int]:
+        return self._locate(offset)

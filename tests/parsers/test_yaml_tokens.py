@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from kumolint.facts.nginx import BearerCheck, NginxLocation
 from kumolint.facts.tokens import SecretKeyRef, VarDefinition
 from kumolint.finding import Span
 from kumolint.model import ParseError, Value
@@ -99,3 +100,45 @@ def test_broken_yaml_is_a_positioned_error() -> None:
     errors = facts_of(ParseError, "group_vars/all.yml", "a: [1\n")
     assert errors
     assert errors[0].span.line >= 1
+
+
+INGRESS = """\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: kumomta
+  annotations:
+    nginx.ingress.kubernetes.io/whitelist-source-range: 10.0.0.0/8
+    nginx.ingress.kubernetes.io/configuration-snippet: |
+      if ($http_authorization != "Bearer tok-ingress-2b6d") {
+        return 401;
+      }
+      proxy_set_header Authorization "";
+spec:
+  rules:
+    - http:
+        paths:
+          - path: /api/inject/v1
+            backend:
+              service: {name: kumomta, port: {number: 8000}}
+"""
+
+
+def test_ingress_snippet_and_paths() -> None:
+    path = "k8s/ingress.yaml"
+    (check,) = facts_of(BearerCheck, path, INGRESS)
+    assert check.token.value == Value("tok-ingress-2b6d")
+    assert (check.span.line, check.span.column) == (8, 42)
+    (location,) = facts_of(NginxLocation, path, INGRESS)
+    assert location.match == "/api/inject/v1"
+    assert location.proxy_pass == "http://kumomta:8000"
+    assert location.guards == ("$http_authorization",)
+    assert location.auth_header == "strip"
+    assert location.restricted
+    assert (location.span.line, location.span.column) == (16, 13)
+
+
+def test_broken_ingress_snippet_is_a_positioned_error() -> None:
+    text = INGRESS.replace("        return 401;\n      }\n", "        return 401;\n")
+    errors = facts_of(ParseError, "k8s/ingress.yaml", text)
+    assert [(e.span.line, e.span.column) for e in errors] == [(8, 7)]
