@@ -13,13 +13,18 @@ TOKEN_ROLES = ("injection-token", "webhook-token")
 DEPLOYMENT_ROLES = ("webhook-url", "proxy-host", "egress-ip", "helo")
 _LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 _PATH_LIKE = re.compile(r"^(?:/|\./|\.\./|~/)[^\s]*$")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S*$")
+_URL_CREDENTIALS = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@\s]*:[^/@\s]+@")
 
 
 def is_literal_secret(text: str) -> bool:
     """A literal that would work as a credential: not a placeholder, not trivial, not a path."""
     if "-----BEGIN" in text and "PRIVATE KEY" in text:
         return False  # a PEM block: KL106 reports it in every file, Lua included
-    return not (is_placeholder(text) or is_trivial(text) or _PATH_LIKE.match(text.strip()))
+    stripped = text.strip()
+    if _URL.match(stripped) and not _URL_CREDENTIALS.match(stripped):
+        return False  # `token_url = 'https://…/token'` names where a token comes from
+    return not (is_placeholder(text) or is_trivial(text) or _PATH_LIKE.match(stripped))
 
 
 def role_names(model: RepoModel, roles: tuple[str, ...]) -> frozenset[str]:
