@@ -766,7 +766,9 @@ class _Extractor:
         ]
         if url is None and requests:
             url = self.resolve(self.args(requests[0])[0])
-        has_auth = any(body.start_byte <= start < body.end_byte for start, _ in self.auth)
+        starts = sorted(start for start, _ in self.auth)
+        first = bisect.bisect_left(starts, body.start_byte)
+        has_auth = first < len(starts) and starts[first] < body.end_byte
         return Webhook(kind, self.s.span(call), name, url, bool(requests), has_auth)
 
 
