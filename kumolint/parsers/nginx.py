@@ -47,9 +47,11 @@ _JINJA_STATEMENT = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _INI_SECTION = re.compile(r"^[ \t]*\[[A-Za-z][^\]\n]*\][ \t]*$", re.MULTILINE)
 _ASSIGNMENT_LINE = re.compile(r"^[ \t]*(?:export[ \t]+)?[A-Za-z_][\w.-]*=", re.MULTILINE)
 _DIRECTIVE_LINE = re.compile(
-    r"^[ \t]*(?:[a-z_][\w.-]*(?:[ \t][^\n]*)?[;{}]|\})[ \t]*(?:#[^\n]*)?$", re.MULTILINE
+    r"^[ \t]*(?:(?:[a-z_~][^\s;{}]*|\"[^\"\n]*\")(?:[ \t][^\n]*)?[;{}]|\})[ \t]*(?:#[^\n]*)?$",
+    re.MULTILINE,
 )
 _ENV_REF = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+_BEARER_KEY = re.compile(r"~?\*?\^?bearer\b", re.IGNORECASE)
 _TEMPLATE_REF = re.compile(r"\{\{-?\s*([\w.\[\]'\"]+)[^}]*\}\}")
 _BEARER = re.compile(r"bearer[ \t]+", re.IGNORECASE)
 _REGEX_BEARER = re.compile(r"\^?(?:bearer|\[Bb\]earer)(?:\\s\+|\\s|\[ \]\+?| \+| |\\ )", re.I)
@@ -109,6 +111,7 @@ class _Tree:
         "*nginx*/*.template",
         "*nginx*/*.tmpl",
         "*nginx*/*.inc",
+        "*nginx*/*.map",
         "*nginx*/*.vhost",
         "**/templates/*.conf.j2",
         "*.conf.template",
@@ -294,6 +297,9 @@ class _Analyzer:
                 self.sets.setdefault(directive.args[0].text.lstrip("$"), directive.args[1])
         self.bare = _bare_token_variables(self.tree.root)
         self._facts_anywhere(self.tree.root)
+        # A file included inside `map $http_authorization … { include tokens.map; }` holds
+        # bare entries; a directive named `Bearer …` means nothing else in nginx.
+        self._entries(d for d in self.tree.root if _BEARER_KEY.match(d.name))
         if self.tree.balanced:
             root = self._level(self.tree.root, _Scope())
             self._locations(self.tree.root, root, root.guards)
@@ -334,7 +340,10 @@ class _Analyzer:
                 self._auth_header(args[1])
 
     def _map_entries(self, directive: _Directive) -> None:
-        for entry in directive.block or ():
+        self._entries(directive.block or ())
+
+    def _entries(self, entries: Iterable[_Directive]) -> None:
+        for entry in entries:
             key = entry.name
             if key in _MAP_SPECIAL_KEYS or not entry.args:
                 continue
@@ -466,7 +475,7 @@ class _Analyzer:
             NginxLocation(
                 span=self.span(directive.start),
                 match=" ".join(a.text for a in directive.args),
-                proxy_pass=target.text if target else None,
+                proxy_pass=self._expand(target.text) if target else None,
                 proxy_pass_span=self.span(target.start, target.end) if target else None,
                 guards=scope.guards,
                 auth_request=scope.auth_request,
@@ -475,6 +484,15 @@ class _Analyzer:
                 restricted=scope.restricted,
             )
         )
+
+    def _expand(self, target: str) -> str:
+        """`http://$kumod` with `set $kumod 127.0.0.1:8000;` -> `http://127.0.0.1:8000`."""
+
+        def value(match: re.Match[str]) -> str:
+            name = match[1] or match[2]
+            return self.sets[name].text if name in self.sets else match[0]
+
+        return _ENV_REF.sub(value, target)
 
     def _snippet(self, block: list[_Directive]) -> None:
         scope = self._level(block, _Scope())

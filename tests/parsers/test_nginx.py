@@ -259,6 +259,23 @@ server { if ($bearer != "tok-bare-if-8e1f") { return 401; } }
     ]
 
 
+def test_a_file_included_inside_a_map_holds_bare_entries() -> None:
+    text = '# include tokens.map; inside the map block\n"Bearer tok-map-file-4a4a" 1;\n'
+    text += '"~^Bearer\\s+tok-map-file-re$" 1;\n'
+    checks = facts_of(BearerCheck, text, "nginx/tokens.map")
+    assert [(c.how, c.token.value, c.span.line, c.span.column) for c in checks] == [
+        ("map", Value("tok-map-file-4a4a"), 2, 9),
+        ("map-regex", Value("tok-map-file-re"), 3, 13),
+    ]
+
+
+def test_proxy_pass_through_a_set_variable() -> None:
+    text = "server {\n    set $kumod 127.0.0.1:8000;\n"
+    text += "    location / { proxy_pass http://$kumod; }\n}\n"
+    (location,) = facts_of(NginxLocation, text)
+    assert location.proxy_pass == "http://127.0.0.1:8000"
+
+
 def test_lowercase_bearer_is_still_a_check() -> None:
     (check,) = facts_of(BearerCheck, 'if ($http_authorization != "bearer abc123xyz") {}\n')
     assert check.token.value == Value("abc123xyz")
@@ -365,6 +382,7 @@ def test_huge_file_and_long_line_finish() -> None:
         ("roles/kumomta/templates/nginx-kumomta.conf.j2", True),
         ("roles/proxy/templates/kumomta.conf.j2", True),
         ("deploy/nginx/snippets/kumo-auth.inc", True),
+        ("deploy/nginx/tokens.map", True),
         ("roles/nginx/tasks/main.yml", False),
         ("nginx/README.md", False),
         ("systemd/kumomta.service.d/override.conf", False),
