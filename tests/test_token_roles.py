@@ -236,3 +236,28 @@ def test_getenv_with_a_literal_fallback_is_one_finding(tmp_path: Path) -> None:
     output = kl301(tmp_path)
     assert output.count("KL301") == 1
     assert output.startswith("policy/init.lua:11:")
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    (
+        (
+            {"group_vars/all.yml": 'ping8_webhook_token: "{{ ping8_injection_token }}"\n'},
+            ["group_vars/all.yml:1:22"],
+        ),
+        (
+            {"deploy/.env": "PING8_WEBHOOK_TOKEN=${PING8_INJECTION_TOKEN}\n"},
+            ["deploy/.env:1:21"],
+        ),
+        (
+            {"group_vars/all.yml": 'ping8_webhook_token: "{{ ping8_webhook_token_v2 }}"\n'},
+            [],
+        ),
+    ),
+)
+def test_one_role_defined_as_the_other(
+    tmp_path: Path, files: dict[str, str | bytes], expected: list[str]
+) -> None:
+    write_tree(tmp_path, files)
+    findings = lint(tmp_path, {"KL301": RULES["KL301"]})
+    assert [f"{f.span.path}:{f.span.line}:{f.span.column}" for f in findings] == expected

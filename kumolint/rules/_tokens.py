@@ -129,6 +129,8 @@ def build_graph(model: RepoModel) -> TokenGraph:
     for auth in model.of(HttpAuth):
         for ref, node in _policy_places(graph, auth):
             graph.place(ref, node)
+            if ref.kind == "env-var" and ref.name and role_of(ref.name, config) == INJECTION:
+                _named_reference(graph, config, ref.kind, ref.name, node, ref.span)
     for check in model.of(BearerCheck):
         placed = _nginx_place(graph, check)
         if placed is not None:
@@ -167,6 +169,7 @@ def _define(
     if reference is not None:
         kind, ref_name, target = reference
         graph.join(node, target)
+        _named_reference(graph, config, kind, ref_name, target, fact.span)
     elif vaulted:
         kind, ref_name = "vault-var", name
     else:
@@ -177,6 +180,19 @@ def _define(
     if role:
         literal = value if kind == "literal" else None
         graph.place(TokenRef(role, kind, ref_name, literal, fact.span, name), node)
+
+
+def _named_reference(
+    graph: TokenGraph, config: Config, kind: str, name: str, node: str, span: Span
+) -> None:
+    """A reference to a variable named for a role is a place of that role, defined or not.
+
+    `ping8_webhook_token: "{{ ping8_injection_token }}"` reuses the injection token even when
+    the repository never defines `ping8_injection_token` itself.
+    """
+    role = role_of(name, config)
+    if role:
+        graph.place(TokenRef(role, kind, name, None, span, name), node)
 
 
 def _policy_places(graph: TokenGraph, auth: HttpAuth) -> Iterable[tuple[TokenRef, str]]:
