@@ -3,7 +3,8 @@
 "Is this a KumoMTA env file?" has one answer here: by name (`default/kumomta`, `kumomta.env`,
 `kumod.env`, `kumo-common.env`, debian `kumomta.default`, and their templates) or by content
 (it assigns at least two `required-env` variables, one of them not a webhook or injection
-variable, which the PING8 application holds too). KumoProxy's `kumoproxy.env` is not one.
+variable, which the PING8 application holds too) or by install target (a manifest installs it
+as `/etc/default/kumomta` or `/opt/kumomta/etc/*.env`). KumoProxy's `kumoproxy.env` is not one.
 """
 
 from __future__ import annotations
