@@ -119,8 +119,11 @@ def corpus(seed: int) -> tuple[dict[str, str], dict[str, str]]:
     return single, many
 
 
+PARSERS = load_parsers()  # once per run, as the scanner does
+
+
 def parse_all(files: dict[str, str]) -> list[Any]:
-    parsers = load_parsers()
+    parsers = PARSERS
     facts: list[Any] = []
     for path, text in files.items():
         for chosen in parsers_for(path, parsers):

@@ -35,6 +35,7 @@ _SIMPLE = {
     b"\n": b"\n",
 }
 _CONTINUATION = re.compile(rb"[\x80-\xbf]")
+_LONG_OPEN = re.compile(rb"\[=*\[")
 
 
 @functools.lru_cache(maxsize=1)
@@ -134,19 +135,30 @@ def string_value(source: LuaSource, node: Node) -> str | None:
     """The value of a Lua string literal node, escapes decoded; None if it is not one."""
     if node.type != "string":
         return None
-    content = node.child_by_field_name("content")
-    start = node.child_by_field_name("start")
-    if content is None:
-        return ""
-    raw = source.data[content.start_byte : content.end_byte]
-    if start is not None and source.data[start.start_byte : start.start_byte + 1] == b"[":
+    raw = source.data[node.start_byte : node.end_byte]
+    long_open = _LONG_OPEN.match(raw)
+    if long_open is not None:
+        width = len(long_open[0])
+        body = raw[width:]
+        closer = b"]" + b"=" * (width - 2) + b"]"
+        if body.endswith(closer):
+            body = body[: -len(closer)]
         # A long string drops the newline right after its opening bracket.
-        if raw.startswith(b"\r\n"):
-            raw = raw[2:]
-        elif raw.startswith(b"\n"):
-            raw = raw[1:]
-        return raw.decode("utf-8", "replace")
-    return _ESCAPE.sub(_unescape, raw).decode("utf-8", "replace")
+        if body.startswith(b"\r\n"):
+            body = body[2:]
+        elif body.startswith(b"\n"):
+            body = body[1:]
+        return body.decode("utf-8", "replace")
+    body = raw[1:]
+    if len(raw) > 1 and body.endswith(raw[:1]) and not _escaped_end(body):
+        body = body[:-1]
+    return _ESCAPE.sub(_unescape, body).decode("utf-8", "replace")
+
+
+def _escaped_end(body: bytes) -> bool:
+    """Is the last byte escaped (an unterminated `'abc\\'`)? Odd number of backslashes before."""
+    count = len(body[:-1]) - len(body[:-1].rstrip(b"\\"))
+    return count % 2 == 1
 
 
 def _unescape(match: re.Match[bytes]) -> bytes:

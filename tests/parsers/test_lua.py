@@ -407,3 +407,22 @@ def test_captured_nodes_come_in_document_order() -> None:
         "m",
         "n",
     ]
+
+
+@pytest.mark.parametrize(
+    ("literal", "value"),
+    (
+        ("''", ""),
+        ("'a\\\\'", "a\\"),
+        ("'\\''", "'"),
+        ('"it\'s"', "it's"),
+        ("'\\65\\066\\x43\\u{20AC}'", "ABC€"),
+        ("'a\\z\n     b'", "ab"),
+        ("[[\nx]]", "x"),
+        ("[=[a]]b]=]", "a]]b"),
+        ("[[]]", ""),
+    ),
+)
+def test_string_values(literal: str, value: str) -> None:
+    (read,) = of(EnvRead, facts(f"local A = os.getenv('A') or {literal}\n"))
+    assert read.fallback == Value(value)
