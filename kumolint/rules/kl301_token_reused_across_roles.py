@@ -13,8 +13,8 @@ follows what the repository says: env files, the policy's webhook `Authorization
 Nginx bearer checks, Ansible variables (`x: "{{ vault_x }}"` resolves to `vault_x`),
 Kubernetes `secretKeyRef`s and Secrets, Helm values. Two places share a token when they hold
 the same literal (compared by a keyed hash; the value is never printed) or refer to the same
-env var, template or vault variable, or secret key. The finding is at the webhook side; the
-injection side is listed with it.
+env var, template or vault variable, or secret key, or when one refers to a variable named
+for the other role. The finding is at the webhook side; the injection side is listed with it.
 
 ## Example
 ```yaml path=group_vars/all/vars.yml
