@@ -43,7 +43,7 @@ _NOT_ZONES = re.compile(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class _Token:
     text: str
     start: int
@@ -51,7 +51,7 @@ class _Token:
     quoted: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     start: int
     blank_owner: bool
