@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kumolint.facts.lua import (
     EgressPath,
@@ -426,3 +428,23 @@ def test_captured_nodes_come_in_document_order() -> None:
 def test_string_values(literal: str, value: str) -> None:
     (read,) = of(EnvRead, facts(f"local A = os.getenv('A') or {literal}\n"))
     assert read.fallback == Value(value)
+
+
+_TOKENS = (
+    "local ", "X", " = ", "os.getenv", "('A')", " 'B' ", " or ", "''", "assert(", ")", "(",
+    "{", "}", "[", "]", "key_data", "vault_token", ":header", ":bearer_auth", "'Bearer '",
+    " .. ", "kumo.make_egress_source", "kumo.start_http_listener", "listen", "trusted_hosts",
+    "log_hooks:new_json", "kumo.on", "'make.x'", "function", " end ", "if ", " then ",
+    "error('e')", "for _, n in ipairs", " do ", "\n", ",", "[==[", "]==]", "--", "é", "<const>",
+    "goto x", "::x::", "//", "\"", "'", "\\",
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(_TOKENS), max_size=60))
+def test_any_token_soup_never_raises_and_spans_stay_in_the_file(tokens: list[str]) -> None:
+    text = "".join(tokens)
+    lines = text.split("\n")
+    for fact in facts(text):
+        assert 1 <= fact.span.line <= len(lines)
+        assert 1 <= fact.span.column <= len(lines[fact.span.line - 1]) + 1
