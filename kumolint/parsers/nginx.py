@@ -59,6 +59,7 @@ _REGEX_META = re.compile(r"(?<!\\)[.^$*+?()\[\]{}|]")
 _REJECTING_STATUS = re.compile(r"4\d\d")  # 401, 403, 444 (drop), 404 (hide) ...
 # Blocks whose body is a list of entries, not directives (no missing-`;` check inside).
 _ENTRY_BLOCKS = {"map", "types", "geo", "split_clients", "match", "charset_map", "upstream"}
+_MAX_SET_HOPS = 8
 _MAP_SPECIAL_KEYS = {"default", "hostnames", "volatile", "include"}
 
 
@@ -408,7 +409,7 @@ class _Analyzer:
         offset = self._raw_offset(value.start, rest)
         self.out.append(AuthHeaderSet(self._classify(rest), scheme, self.span(offset)))
 
-    def _classify(self, token: str) -> TokenText:
+    def _classify(self, token: str, hops: int = 0) -> TokenText:
         reference = _reference(token)
         if reference is None:
             if "$" in token or "{{" in token:
@@ -416,8 +417,8 @@ class _Analyzer:
             return TokenText("literal", Value(token))
         kind, name = reference
         if kind == "nginx-var":
-            if name in self.sets:
-                return self._classify(self.sets[name].text)
+            if name in self.sets and hops < _MAX_SET_HOPS:  # `set $a $b; set $b $a;`
+                return self._classify(self.sets[name].text, hops + 1)
             if self.template == "envsubst" or name.isupper():
                 return TokenText("env-var", None, name)
         return TokenText(kind, None, name)
@@ -436,18 +437,26 @@ class _Analyzer:
         scope: _Scope,
         server_guards: tuple[str, ...],
     ) -> None:
-        for directive in block:
+        """Every location in document order, with what it inherits (no recursion: deep
+        nesting is cheap)."""
+        stack = [(iter(block), scope, server_guards)]
+        while stack:
+            directives, outer, guards = stack[-1]
+            directive = next(directives, None)
+            if directive is None:
+                stack.pop()
+                continue
             if directive.block is None:
                 continue
             if directive.name in ("http", "server"):
-                level = self._level(directive.block, scope)
-                guards = level.guards if directive.name == "server" else ()
-                self._locations(directive.block, level, guards)
+                level = self._level(directive.block, outer)
+                inner = level.guards if directive.name == "server" else ()
+                stack.append((iter(directive.block), level, inner))
             elif directive.name == "location":
-                level = self._level(directive.block, scope)
-                level.guards = server_guards + level.guards
+                level = self._level(directive.block, outer)
+                level.guards = guards + level.guards
                 self._location(directive, level)
-                self._locations(directive.block, level, server_guards)
+                stack.append((iter(directive.block), level, guards))
 
     def _level(self, block: list[_Directive], outer: _Scope) -> _Scope:
         headers = [

@@ -363,6 +363,14 @@ def test_bytes_through_the_scanner(data: bytes) -> None:
         assert errors == []
 
 
+def test_deep_nesting_and_set_cycles() -> None:
+    deep = "server {\n" + "location /x {\n" * 5000 + "}\n" * 5001
+    assert len(facts_of(NginxLocation, deep)) == 5000
+    cycle = 'set $a $b;\nset $b $a;\nif ($http_authorization != "Bearer $a") { return 401; }\n'
+    (check,) = facts_of(BearerCheck, cycle)
+    assert check.token.kind == "nginx-var"
+
+
 def test_huge_file_and_long_line_finish() -> None:
     body = "    add_header X-Frame-Options DENY;\n" * (10 * 1024 * 1024 // 37)
     facts = list(parse(PATH, "server {\n" + body + "}\n"))
