@@ -112,9 +112,10 @@ def _records(
         rtype = kind.removeprefix("azurerm_dns_").removesuffix("_record").upper()
         zone = _values(attributes.get("zone_name"), path)
         owner, exact_owner = _owner(name, zone[0].text if zone and zone[0].exact else None)
-        values = [v for label, body in blocks if label == "record" for v in _values(
-            body.get("value") or body.get("exchange"), path)]  # fmt: skip
-        values += _values(attributes.get("records"), path)
+        values = _values(attributes.get("records"), path)
+        for label, body in blocks:
+            if label == "record":
+                values += _values(body.get("value") or body.get("exchange"), path)
         for value in values:
             yield _record(owner, rtype, value, exact_owner, "raw")
         return
@@ -153,8 +154,8 @@ def _owner(name: _Value | None, zone: str | None) -> tuple[str, bool]:
 
 def _record(owner: str, rtype: str, value: _Value, exact_owner: bool, style: str) -> DnsRecord:
     if rtype not in ("TXT", "SPF"):
-        return DnsRecord(owner, rtype, value.text.strip(), value.span, "terraform",
-                         exact=value.exact and exact_owner)  # fmt: skip
+        exact = value.exact and exact_owner
+        return DnsRecord(owner, rtype, value.text.strip(), value.span, "terraform", exact=exact)
     strings = _txt_strings(value.text, style)
     return DnsRecord(
         owner,

@@ -218,8 +218,8 @@ def _txt(
     owner: str, rtype: str, strings: tuple[str, ...], span: Any, source: str, exact: bool
 ) -> DnsRecord:
     rdata = " ".join(f'"{s}"' for s in strings)
-    return DnsRecord(owner, rtype, rdata, span, source, txt="".join(strings), strings=strings,
-                     exact=exact)  # fmt: skip
+    joined = "".join(strings)
+    return DnsRecord(owner, rtype, rdata, span, source, txt=joined, strings=strings, exact=exact)
 
 
 def _list(node: yaml.Node | None) -> list[yaml.Node]:
@@ -255,8 +255,8 @@ def _inventory(path: str, document: yaml.Node) -> Iterator[Any]:
             yield from _host_vars(path, host, group, host_vars)
         for name, _, value in items(get(node, "vars")):
             if interesting(name) and scalar(value):
-                yield InventoryValue(name.lower(), scalar(value) or "", "", group,
-                                     span_of(path, value))  # fmt: skip
+                span = span_of(path, value)
+                yield InventoryValue(name.lower(), scalar(value) or "", "", group, span)
         stack.extend((child, value) for child, _, value in items(get(node, "children")))
 
 
@@ -282,5 +282,5 @@ def _vars_file(path: str, document: yaml.Node) -> Iterator[Any]:
     else:
         for name, _, value in items(document):
             if interesting(name) and scalar(value):
-                yield InventoryValue(name.lower(), scalar(value) or "", "", stem,
-                                     span_of(path, value))  # fmt: skip
+                span = span_of(path, value)
+                yield InventoryValue(name.lower(), scalar(value) or "", "", stem, span)
