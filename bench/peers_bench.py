@@ -227,6 +227,16 @@ def _relevant(paths: list[str], count: int) -> list[str]:
     return chosen[:count]
 
 
+def _check_help() -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "kumolint", "check", "--help"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        check=False,
+    ).stdout
+
+
 def bench_repo(label: str, repo: Path, runs: int, peers: bool, peer_timeout: float) -> list[Row]:
     python = sys.executable
     kumolint = [python, "-m", "kumolint", "check", "--quiet", "--format", "json"]
@@ -245,6 +255,12 @@ def bench_repo(label: str, repo: Path, runs: int, peers: bool, peer_timeout: flo
     add("python3 -c 'import kumolint.cli'", [python, "-c", "import kumolint.cli"])
     clear = _clear_cache(repo)
     add("kumolint whole repo, cache cold", kumolint, before_each=clear)
+    if "--jobs" in _check_help():  # once the CLI has it: the serial baseline of the same scan
+        add(
+            "kumolint whole repo, cache cold, --jobs 1",
+            [*kumolint, "--jobs", "1"],
+            before_each=clear,
+        )
     add("kumolint whole repo, cache warm", kumolint, warm=True)
     one, many = _edit(repo, twenty[:1]), _edit(repo, twenty)
     try:
