@@ -8,6 +8,7 @@ of that name before the use, else the first one": policy files rarely shadow nam
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -80,6 +81,7 @@ class _Extractor:
         self._methods: dict[int, str | None] = {}
         self._args: dict[int, list[Node]] = {}
         self.method_calls: list[Node] = []
+        self.hook_bodies: list[tuple[int, int, Source]] = []
         self.named_calls: list[tuple[Node, str]] = []
         self.field_items: list[tuple[Node, str, Node]] = []
         self.assigned: list[tuple[str, Node]] = []
@@ -93,9 +95,19 @@ class _Extractor:
         facts: list[Any] = []
         facts.extend(self._env_reads())
         facts.extend(self._secret_literals())
-        facts.extend(self._http_auth())
+        auth = list(self._http_auth())
         facts.extend(self._calls())
+        facts.extend(self._with_hook_urls(auth))
         return iter(facts)
+
+    def _with_hook_urls(self, auth: list[HttpAuth]) -> Iterator[HttpAuth]:
+        """An auth header set in a webhook constructor (`headers = {...}`) posts to its URL."""
+        for (start, _), fact in zip(self.auth, auth, strict=True):
+            if fact.url is None:
+                url = next((u for a, b, u in self.hook_bodies if a <= start < b), None)
+                if url is not None:
+                    fact = dataclasses.replace(fact, url=url)
+            yield fact
 
     def _collect(self, root: Node) -> None:
         found = nodes_by_kind(root)
@@ -769,6 +781,8 @@ class _Extractor:
         starts = sorted(start for start, _ in self.auth)
         first = bisect.bisect_left(starts, body.start_byte)
         has_auth = first < len(starts) and starts[first] < body.end_byte
+        if url is not None:
+            self.hook_bodies.append((body.start_byte, body.end_byte, url))
         return Webhook(kind, self.s.span(call), name, url, bool(requests), has_auth)
 
 

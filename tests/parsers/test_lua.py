@@ -448,3 +448,17 @@ def test_any_token_soup_never_raises_and_spans_stay_in_the_file(tokens: list[str
     for fact in facts(text):
         assert 1 <= fact.span.line <= len(lines)
         assert 1 <= fact.span.column <= len(lines[fact.span.line - 1]) + 1
+
+
+def test_headers_table_auth_inside_a_constructor_gets_the_constructor_url() -> None:
+    found = facts(
+        "kumo.on('make.hook', function(domain, tenant, campaign)\n"
+        "  local request = client:post(os.getenv('HOOK_URL') or error('unset'))\n"
+        "  request:headers { ['Authorization'] = 'Bearer ' .. TOKEN }\n"
+        "end)\n"
+        "local elsewhere = { headers = { Authorization = 'Basic x' } }\n"
+    )
+    inside, outside = of(HttpAuth, found)
+    assert inside.url is not None
+    assert (inside.url.kind, inside.url.env_name, inside.span.line) == ("env", "HOOK_URL", 3)
+    assert outside.url is None
