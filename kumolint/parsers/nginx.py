@@ -1,18 +1,16 @@
 """Nginx configuration: bearer checks, auth headers, and what each location proxies to.
 
 crossplane's parser wants a file path, keeps line numbers only and drops the whole file on an
-unbalanced brace, so the tokens come from a small lexer here that follows nginx's own rules
-(quotes only at the start of a token, `\\` escapes, `${name}` inside a word, `#` comments) and
-keeps offsets. crossplane supplies the table of known directive names for the missing-`;`
-check. `include` is never followed: the rules resolve it against the repo's own files.
-Jinja statements (`{% … %}`) are blanked before lexing; `{{ var }}` stays part of its word.
+unbalanced brace, so the directives come from `_nginx_syntax` (offsets, errors with
+positions, crossplane's directive table for the missing-`;` check). `include` is never
+followed: the rules resolve it against the repo's own files.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from kumolint.facts.nginx import (
@@ -28,22 +26,9 @@ from kumolint.facts.nginx import (
 from kumolint.finding import Span
 from kumolint.model import ParseError, Value
 from kumolint.parsers import parser
+from kumolint.parsers._nginx_syntax import Arg, Directive, Tree, build, walk
 from kumolint.parsers._text import LineIndex
 
-_TOKEN = re.compile(
-    r"""
-    \s*(?:
-      (?P<comment>\#[^\n]*)
-    | (?P<quoted>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
-    | (?P<open_quote>["'])
-    | (?P<word>(?:[^\s;{}\\$]+|\$\{[^}\s]*\}|\{\{[^\n]*?\}\}|\\.|\$)+)
-    | (?P<punct>[{};])
-    | (?P<other>.)
-    | (?P<end>\Z)
-    )""",
-    re.VERBOSE | re.DOTALL,
-)
-_JINJA_STATEMENT = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _INI_SECTION = re.compile(r"^[ \t]*\[[A-Za-z][^\]\n]*\][ \t]*$", re.MULTILINE)
 _ASSIGNMENT_LINE = re.compile(r"^[ \t]*(?:export[ \t]+)?[A-Za-z_][\w.-]*=", re.MULTILINE)
 _DIRECTIVE_LINE = re.compile(
@@ -57,27 +42,8 @@ _BEARER = re.compile(r"bearer[ \t]+", re.IGNORECASE)
 _REGEX_BEARER = re.compile(r"\^?(?:bearer|\[Bb\]earer)(?:\\s\+|\\s|\[ \]\+?| \+| |\\ )", re.I)
 _REGEX_META = re.compile(r"(?<!\\)[.^$*+?()\[\]{}|]")
 _REJECTING_STATUS = re.compile(r"4\d\d")  # 401, 403, 444 (drop), 404 (hide) ...
-# Blocks whose body is a list of entries, not directives (no missing-`;` check inside).
-_ENTRY_BLOCKS = {"map", "types", "geo", "split_clients", "match", "charset_map", "upstream"}
 _MAX_SET_HOPS = 8
 _MAP_SPECIAL_KEYS = {"default", "hostnames", "volatile", "include"}
-
-
-@dataclass(slots=True)
-class _Arg:
-    text: str
-    start: int
-    end: int
-    quoted: bool
-
-
-@dataclass(slots=True)
-class _Directive:
-    name: str
-    start: int
-    args: list[_Arg]
-    block: list[_Directive] | None = None
-    end: int = 0
 
 
 @dataclass(slots=True)
@@ -85,17 +51,10 @@ class _Scope:
     """What a location inherits from the levels around it."""
 
     guards: tuple[str, ...] = ()
-    headers: list[tuple[str, _Arg | None]] | None = None
+    headers: list[tuple[str, Arg | None]] | None = None
     auth_request: bool = False
     includes: tuple[str, ...] = ()
     restricted: bool = False
-
-
-@dataclass(slots=True)
-class _Tree:
-    root: list[_Directive] = field(default_factory=list)
-    errors: list[tuple[str, int]] = field(default_factory=list)
-    balanced: bool = True
 
 
 @parser(
@@ -127,7 +86,7 @@ def parse(path: str, text: str) -> Iterator[Any]:
         return
     template = _template_kind(path, text)
     index = LineIndex(text)
-    tree = _build(_JINJA_STATEMENT.sub(lambda m: _blank(m[0]), text))
+    tree = build(text)
     yield NginxFile(path, template, Span(path, 1, 1))
     for message, offset in tree.errors:
         yield ParseError(f"nginx: {message}", index.span(path, offset))
@@ -140,7 +99,7 @@ def fragment_facts(path: str, text: str, index: LineIndex) -> list[Any]:
     `index` maps offsets in `text` to positions in the enclosing file. The fragment's top level
     comes back as a snippet NginxLocation (its checks and `proxy_set_header` lines).
     """
-    tree = _build(_JINJA_STATEMENT.sub(lambda m: _blank(m[0]), text))
+    tree = build(text)
     facts: list[Any] = [ParseError(f"nginx: {m}", index.span(path, o)) for m, o in tree.errors]
     return facts + _Analyzer(path, text, index, None, tree).facts()
 
@@ -165,135 +124,23 @@ def _template_kind(path: str, text: str) -> str | None:
     return None
 
 
-def _blank(segment: str) -> str:
-    return re.sub(r"[^\n]", " ", segment)
-
-
-def _build(text: str) -> _Tree:
-    """Directives and blocks from `text`; errors are (message, offset) pairs."""
-    from crossplane.analyzer import DIRECTIVES
-
-    tree = _Tree()
-    stack: list[_Directive] = []
-    words: list[_Arg] = []
-    current = tree.root
-    position = 0
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        assert match is not None  # the last alternative matches any character
-        kind = match.lastgroup or "end"
-        start, position, token = match.start(kind), match.end(), match[kind]
-        if kind in ("comment", "end"):
-            continue
-        if kind == "open_quote":
-            tree.errors.append(("unterminated quoted string", start))
-            break
-        if kind in ("word", "other"):
-            words.append(_Arg(token, start, position, False))
-            continue
-        if kind == "quoted":
-            words.append(_Arg(_unescape(token[1:-1]), start, position, True))
-            continue
-        char = token
-        if char == "}":
-            if words:
-                tree.errors.append(('missing ";" before "}"', words[-1].end))
-                current.extend(_split_missing_semicolons(words, text, tree, DIRECTIVES, stack))
-                words = []
-            if not stack:
-                tree.errors.append(('unexpected "}"', start))
-                tree.balanced = False
-                continue
-            stack.pop().end = position
-            current = stack[-1].block if stack else tree.root  # type: ignore[assignment]
-            continue
-        if not words:
-            if char == "{":
-                tree.errors.append(('unexpected "{"', start))
-                tree.balanced = False
-            continue
-        directives = _split_missing_semicolons(words, text, tree, DIRECTIVES, stack)
-        words = []
-        current.extend(directives)
-        if char == "{":
-            opener = directives[-1]
-            opener.block = []
-            stack.append(opener)
-            current = opener.block
-            if opener.name.endswith("_by_lua_block"):
-                position = _skip_lua_block(text, position)
-                stack.pop().end = position
-                current = stack[-1].block if stack else tree.root  # type: ignore[assignment]
-        else:
-            directives[-1].end = position
-    if words:
-        tree.errors.append(('unexpected end of file, expecting ";" or "}"', words[0].start))
-        current.extend(_split_missing_semicolons(words, text, tree, DIRECTIVES, stack))
-    if stack:
-        tree.errors.append((f'"{{" of "{stack[-1].name}" is never closed', stack[-1].start))
-        tree.balanced = False
-    return tree
-
-
-def _split_missing_semicolons(
-    words: list[_Arg], text: str, tree: _Tree, known: Any, stack: list[_Directive]
-) -> list[_Directive]:
-    """One directive, or several when a line starts with a known directive name: a lost `;`."""
-    in_entries = bool(stack) and stack[-1].name in _ENTRY_BLOCKS
-    directives = [_Directive(words[0].text, words[0].start, [])]
-    previous = words[0]
-    for word in words[1:]:
-        new_line = "\n" in text[previous.end : word.start]
-        if new_line and not word.quoted and not in_entries and word.text in known:
-            tree.errors.append((f'missing ";" before "{word.text}"', previous.end))
-            directives.append(_Directive(word.text, word.start, []))
-        else:
-            directives[-1].args.append(word)
-        previous = word
-    return directives
-
-
-def _skip_lua_block(text: str, position: int) -> int:
-    depth = 1
-    quote = ""
-    while position < len(text) and depth:
-        char = text[position]
-        if quote:
-            if char == "\\":
-                position += 1
-            elif char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-        position += 1
-    return position
-
-
-def _unescape(text: str) -> str:
-    return re.sub(r"\\([\"'\\])", r"\1", text)
-
-
 class _Analyzer:
     """Walks the directive tree once and turns what matters for auth into facts."""
 
     def __init__(
-        self, path: str, text: str, index: LineIndex, template: str | None, tree: _Tree
+        self, path: str, text: str, index: LineIndex, template: str | None, tree: Tree
     ) -> None:
         self.path = path
         self.text = text
         self.index = index
         self.template = template
         self.tree = tree
-        self.sets: dict[str, _Arg] = {}
+        self.sets: dict[str, Arg] = {}
         self.bare: frozenset[str] = frozenset()
         self.out: list[Any] = []
 
     def facts(self) -> list[Any]:
-        for directive in _all(self.tree.root):
+        for directive in walk(self.tree.root):
             if directive.name == "set" and len(directive.args) == 2:
                 self.sets.setdefault(directive.args[0].text.lstrip("$"), directive.args[1])
         self.bare = _bare_token_variables(self.tree.root)
@@ -313,8 +160,8 @@ class _Analyzer:
 
     # Facts that do not depend on nesting: checks, maps, flags, upstreams, auth headers.
 
-    def _facts_anywhere(self, block: list[_Directive]) -> None:
-        for directive in _all(block):
+    def _facts_anywhere(self, block: list[Directive]) -> None:
+        for directive in walk(block):
             name, args = directive.name, directive.args
             if name == "map" and len(args) == 2:
                 self.out.append(NginxMap(args[0].text, args[1].text, self.span(directive.start)))
@@ -340,10 +187,10 @@ class _Analyzer:
             ):
                 self._auth_header(args[1])
 
-    def _map_entries(self, directive: _Directive) -> None:
+    def _map_entries(self, directive: Directive) -> None:
         self._entries(directive.block or ())
 
-    def _entries(self, entries: Iterable[_Directive]) -> None:
+    def _entries(self, entries: Iterable[Directive]) -> None:
         for entry in entries:
             key = entry.name
             if key in _MAP_SPECIAL_KEYS or not entry.args:
@@ -356,7 +203,7 @@ class _Analyzer:
                 continue
             self._bearer(key, entry.start, "map", entry)
 
-    def _if(self, directive: _Directive) -> None:
+    def _if(self, directive: Directive) -> None:
         variable, operator, value = _condition(directive.args)
         tested = tuple(v for v in (variable,) if v) + tuple(
             f"${m[1] or m[2]}" for m in _ENV_REF.finditer(value.text if value else "")
@@ -378,13 +225,13 @@ class _Analyzer:
                 offset = self._raw_offset(value.start, token)
                 self._check(TokenText("literal", Value(token)), "if", offset, directive)
 
-    def _bearer(self, text: str, start: int, how: str, directive: _Directive) -> None:
+    def _bearer(self, text: str, start: int, how: str, directive: Directive) -> None:
         match = _BEARER.match(text)
         if match is None:
             return
         self._token(text[match.end() :], start, how, directive)
 
-    def _token(self, rest: str, start: int, how: str, directive: _Directive) -> None:
+    def _token(self, rest: str, start: int, how: str, directive: Directive) -> None:
         """A compared token (the part after `Bearer `), possibly a `set` variable."""
         offset = self._raw_offset(start, rest)
         reference = _reference(rest)
@@ -395,14 +242,14 @@ class _Analyzer:
             return
         self._check(self._classify(rest), how, offset, directive)
 
-    def _check(self, token: TokenText, how: str, offset: int, directive: _Directive) -> None:
+    def _check(self, token: TokenText, how: str, offset: int, directive: Directive) -> None:
         if token.kind == "literal" and not (token.value and token.value.text):
             return
         self.out.append(
             BearerCheck(token, how, self.span(offset), self.span(directive.start, directive.end))
         )
 
-    def _auth_header(self, value: _Arg) -> None:
+    def _auth_header(self, value: Arg) -> None:
         match = _BEARER.match(value.text)
         scheme = "bearer" if match else value.text.split(" ", 1)[0].lower()
         rest = value.text[match.end() :] if match else value.text
@@ -433,7 +280,7 @@ class _Analyzer:
 
     def _locations(
         self,
-        block: list[_Directive],
+        block: list[Directive],
         scope: _Scope,
         server_guards: tuple[str, ...],
     ) -> None:
@@ -458,7 +305,7 @@ class _Analyzer:
                 self._location(directive, level)
                 stack.append((iter(directive.block), level, guards))
 
-    def _level(self, block: list[_Directive], outer: _Scope) -> _Scope:
+    def _level(self, block: list[Directive], outer: _Scope) -> _Scope:
         headers = [
             (d.args[0].text.lower(), d.args[1] if len(d.args) > 1 else None)
             for d in block
@@ -477,7 +324,7 @@ class _Analyzer:
             restricted=outer.restricted or any(_restricts(d) for d in block),
         )
 
-    def _location(self, directive: _Directive, scope: _Scope) -> None:
+    def _location(self, directive: Directive, scope: _Scope) -> None:
         proxy = next((d for d in _own(directive.block) if d.name == "proxy_pass" and d.args), None)
         target = proxy.args[0] if proxy else None
         self.out.append(
@@ -503,7 +350,7 @@ class _Analyzer:
 
         return _ENV_REF.sub(value, target)
 
-    def _snippet(self, block: list[_Directive]) -> None:
+    def _snippet(self, block: list[Directive]) -> None:
         scope = self._level(block, _Scope())
         if not (scope.guards or scope.headers or scope.auth_request or scope.includes):
             return
@@ -523,10 +370,10 @@ class _Analyzer:
         )
 
 
-def _bare_token_variables(root: list[_Directive]) -> frozenset[str]:
+def _bare_token_variables(root: list[Directive]) -> frozenset[str]:
     """Outputs of `map $http_authorization $x { "~^Bearer (.+)$" $1; }`: the bare token."""
     found = set()
-    for directive in _all(root):
+    for directive in walk(root):
         if directive.name != "map" or len(directive.args) != 2:
             continue
         if directive.args[0].text != "$http_authorization":
@@ -538,22 +385,13 @@ def _bare_token_variables(root: list[_Directive]) -> frozenset[str]:
     return frozenset(found)
 
 
-def _all(block: Iterable[_Directive]) -> Iterator[_Directive]:
-    stack = list(reversed(list(block)))
-    while stack:
-        directive = stack.pop()
-        yield directive
-        if directive.block:
-            stack.extend(reversed(directive.block))
-
-
-def _restricts(directive: _Directive) -> bool:
+def _restricts(directive: Directive) -> bool:
     if directive.name == "internal":
         return True
     return directive.name == "deny" and [a.text for a in directive.args] == ["all"]
 
 
-def _own(block: list[_Directive] | None) -> Iterator[_Directive]:
+def _own(block: list[Directive] | None) -> Iterator[Directive]:
     """A location's directives, including those inside its `if` blocks, not nested locations."""
     for directive in block or ():
         yield directive
@@ -561,7 +399,7 @@ def _own(block: list[_Directive] | None) -> Iterator[_Directive]:
             yield from directive.block or ()
 
 
-def _condition(args: list[_Arg]) -> tuple[str | None, str, _Arg | None]:
+def _condition(args: list[Arg]) -> tuple[str | None, str, Arg | None]:
     """`($var op value)` -> (var, op, value); `($var)` -> (var, "", None)."""
     parts = [a for a in args if a.text != ")"]
     if not parts:
@@ -571,13 +409,13 @@ def _condition(args: list[_Arg]) -> tuple[str | None, str, _Arg | None]:
         return (first.rstrip(")") or None), "", None
     value = parts[-1]
     if not value.quoted and value.text.endswith(")"):
-        value = _Arg(value.text[:-1], value.start, value.end - 1, False)
+        value = Arg(value.text[:-1], value.start, value.end - 1, False)
     if len(parts) == 2:
         return first or None, "", None
     return first or None, parts[1].text, value
 
 
-def _guard(directive: _Directive) -> tuple[str, ...]:
+def _guard(directive: Directive) -> tuple[str, ...]:
     """The variables an `if (…) { return 4xx; }` tests, or () for any other `if`."""
     rejects = any(
         d.name == "return" and d.args and _REJECTING_STATUS.fullmatch(d.args[0].text)
@@ -597,7 +435,7 @@ def _guard(directive: _Directive) -> tuple[str, ...]:
     return (variable,)
 
 
-def _auth_header_effect(headers: list[tuple[str, _Arg | None]] | None) -> str | None:
+def _auth_header_effect(headers: list[tuple[str, Arg | None]] | None) -> str | None:
     for name, value in reversed(headers or []):
         if name == "authorization":
             return "set" if value is not None and value.text.strip() else "strip"
