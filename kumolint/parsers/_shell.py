@@ -476,6 +476,8 @@ class ShellModel:
             split = [replace(first, text=part) for part in first.text.split()]
             words = split + words[1:] if split else words
         if words and words[0].text in _SKIP_COMMANDS:
+            if len(words) == 4 and words[0].text == "for" and words[2].text == "in":
+                self.variables[words[1].text] = self.expand(words[3]).text  # a one-item loop
             return
         name = words[0].text.rsplit("/", 1)[-1] if words else ""
         handler = getattr(self, "cmd_" + name.replace("-", "_").replace(".", "_"), None)
@@ -825,13 +827,24 @@ class ShellModel:
         if len(operands) < 2:
             return
         owner, sep, group = operands[0].text.replace(".", ":", 1).partition(":")
-        for target in operands[1:]:
-            self.set_owner(command, target.text, owner or None, group if sep else None)
+        for target in self.with_files_below(operands[1:], args):
+            self.set_owner(command, target, owner or None, group if sep else None)
 
     def cmd_chgrp(self, command: Command, name: Word, args: list[Word]) -> None:
         operands = [a for a in args if not a.text.startswith("-")]
-        for target in operands[1:]:
-            self.set_owner(command, target.text, None, operands[0].text)
+        for target in self.with_files_below(operands[1:], args):
+            self.set_owner(command, target, None, operands[0].text)
+
+    def with_files_below(self, targets: list[Word], args: list[Word]) -> list[str]:
+        """The targets, plus the known files below them for a recursive (-R) change."""
+        names = [t.text for t in targets]
+        if any(
+            a.text == "--recursive" or re.fullmatch(r"-[a-zA-Z]*R[a-zA-Z]*", a.text) for a in args
+        ):
+            for target in targets:
+                inside = self.context.normalize(target.text).rstrip("/") + "/"
+                names.extend(k for k in self.files if k.startswith(inside))
+        return names
 
     def set_owner(self, command: Command, raw: str, owner: str | None, group: str | None) -> None:
         dest = self.context.normalize(raw)

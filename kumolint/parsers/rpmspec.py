@@ -11,6 +11,7 @@ branches, and an unbalanced one is reported, never looped on.
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import re
 from collections.abc import Callable, Iterator
@@ -181,6 +182,7 @@ def _files_section(
     text: str, start: int, end: int, build: ShellModel, expand: Callable[[str], str]
 ) -> Iterator[FileState]:
     default = _Attr(None, None, None)
+    keys = sorted(build.files)
     for line_start, line_end in _lines(text, start, end):
         line = text[line_start:line_end]
         if not line.strip() or line.lstrip().startswith("#"):
@@ -210,13 +212,7 @@ def _files_section(
         mode_text = attr.mode if attr and attr.mode else default.mode
         owner = (attr.owner if attr else None) or default.owner
         group = (attr.group if attr else None) or default.group
-        built = [
-            state
-            for key, state in build.files.items()
-            if key == dest
-            or fnmatch.fnmatchcase(key, dest)
-            or key.startswith(dest.rstrip("/") + "/")
-        ]
+        built = _built_under(dest, build, keys)
         if mode_text is not None:
             mode = parse_mode(mode_text, Mode(0)) or Mode(0, 0)
             tool = "rpm %attr" if attr and attr.mode else "rpm %defattr"
@@ -267,6 +263,19 @@ def _files_section(
                 group=group,
                 writes=True,
             )
+
+
+def _built_under(dest: str, build: ShellModel, keys: list[str]) -> list[FileState]:
+    """The %install files a %files entry covers: itself, a glob's matches, a directory's files."""
+    found = [build.files[dest]] if dest in build.files else []
+    if any(c in dest for c in "*?["):
+        found += [build.files[k] for k in keys if fnmatch.fnmatchcase(k, dest)]
+    inside = dest.rstrip("/") + "/"
+    position = bisect.bisect_left(keys, inside)
+    while position < len(keys) and keys[position].startswith(inside):
+        found.append(build.files[keys[position]])
+        position += 1
+    return found
 
 
 def _restart_macros(

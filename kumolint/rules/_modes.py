@@ -56,19 +56,17 @@ def render_mode(fact: InstalledFile) -> str:
     return fact.raw_mode or f"{fact.mode:04o}"
 
 
-def source_path(fact: InstalledFile, model: RepoModel) -> str | None:
-    """The repo file installed by `fact`, when its source names one we can find."""
+def source_path(fact: InstalledFile, paths: Iterable[str]) -> str | None:
+    """The path among `paths` that `fact.source` names (relative to the manifest, or a suffix)."""
     if not fact.source:
         return None
     source = fact.source.strip().removeprefix("./")
     if "$" in source or not source or source.startswith("/"):
         return None
     here = posixpath.dirname(fact.span.path)
-    for candidate in (posixpath.normpath(posixpath.join(here, source)), source):
-        if candidate in model.files:
-            return candidate
+    exact = {posixpath.normpath(posixpath.join(here, source)), source}
     suffix = "/" + source
-    found = sorted(p for p in model.files if p.endswith(suffix))
+    found = sorted(p for p in paths if p in exact or p.endswith(suffix))
     return found[0] if found else None
 
 
@@ -94,9 +92,9 @@ def secret_reason(
     if fact.secret_hint:
         return fact.secret_hint
     dest = fact.dest
-    source = source_path(fact, model)
     sources = secret_sources(model) if sources is None else sources
-    if source is not None and source in sources:
+    source = source_path(fact, sources)
+    if source is not None:
         return f"it installs {source}, which holds secrets"
     if matches(dest, PUBLIC_PATHS):
         return None
@@ -104,9 +102,9 @@ def secret_reason(
     if matches(dest, [g for g in globs if g != "*.pem"]):
         return "it matches secret-paths"
     pem_key = "*.pem" in globs and dest.endswith(".pem")
-    return (
-        "it matches secret-paths" if pem_key and not _looks_public(dest, source, model) else None
-    )
+    if pem_key and not _looks_public(dest, source_path(fact, model.files), model):
+        return "it matches secret-paths"
+    return None
 
 
 def _looks_public(dest: str, source: str | None, model: RepoModel) -> bool:
@@ -118,25 +116,32 @@ def _looks_public(dest: str, source: str | None, model: RepoModel) -> bool:
     return bool(labels) and not any("PRIVATE KEY" in label for label in labels)
 
 
-def superseded(fact: InstalledFile, model: RepoModel) -> bool:
+def later_explicit(model: RepoModel) -> dict[tuple[str, str], int]:
+    """(debian root, dest) -> the latest Debian stage that sets the mode explicitly."""
+    stages: dict[tuple[str, str], int] = {}
+    for fact in model.of(InstalledFile):
+        root = debian_root(fact.span.path)
+        if root is None or fact.mode_source != "explicit" or fact.known_bits & 0o007 != 0o007:
+            continue
+        stage = _debian_stage(fact.span.path) or 0
+        key = (root, fact.dest)
+        stages[key] = max(stage, stages.get(key, 0))
+    return stages
+
+
+def superseded(fact: InstalledFile, later: dict[tuple[str, str], int]) -> bool:
     """A later Debian packaging stage sets this destination's mode explicitly.
 
     `<pkg>.install` and `<pkg>.default` are copied first, `debian/rules` runs (and its
     post-dh_fixperms chmods) after, and maintainer scripts (postinst) run on the target last,
-    so an explicit chmod or dpkg-statoverride in a later stage wins.
+    so an explicit chmod or dpkg-statoverride in a later stage wins. `later` comes from
+    `later_explicit(model)`.
     """
-    stage = _debian_stage(fact.span.path)
-    if stage is None:
-        return False
     root = debian_root(fact.span.path)
-    return any(
-        other.dest == fact.dest
-        and other.mode_source == "explicit"
-        and other.known_bits & 0o007 == 0o007
-        and debian_root(other.span.path) == root
-        and (_debian_stage(other.span.path) or 0) > stage
-        for other in model.of(InstalledFile)
-    )
+    stage = _debian_stage(fact.span.path)
+    if root is None or stage is None:
+        return False
+    return later.get((root, fact.dest), -1) > stage
 
 
 def _debian_stage(path: str) -> int | None:

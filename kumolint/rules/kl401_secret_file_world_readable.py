@@ -42,6 +42,7 @@ from kumolint.model import RepoModel
 from kumolint.registry import NoOptions, Report, rule
 from kumolint.rules._modes import (
     exposure,
+    later_explicit,
     note,
     render_mode,
     secret_reason,
@@ -53,11 +54,12 @@ from kumolint.rules._modes import (
 @rule(id="KL401", name="secret-file-world-readable", severity=Severity.ERROR)
 def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
     sources = secret_sources(model)
+    later = later_explicit(model)
     for fact in model.of(InstalledFile):
         if fact.mode_source != "explicit" or not exposure(fact):
             continue
         reason = secret_reason(fact, model, sources)
-        if reason is None or superseded(fact, model):
+        if reason is None or superseded(fact, later):
             continue
         yield Report(
             fact.span,

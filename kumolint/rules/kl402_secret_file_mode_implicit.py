@@ -42,6 +42,7 @@ from kumolint.model import RepoModel
 from kumolint.registry import NoOptions, Report, rule
 from kumolint.rules._modes import (
     exposure,
+    later_explicit,
     note,
     render_mode,
     secret_reason,
@@ -53,10 +54,11 @@ from kumolint.rules._modes import (
 @rule(id="KL402", name="secret-file-mode-implicit", severity=Severity.ERROR)
 def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
     sources = secret_sources(model)
+    later = later_explicit(model)
     for fact in model.of(InstalledFile):
         if fact.mode_source != "default" or not exposure(fact):
             continue
-        if secret_reason(fact, model, sources) is None or superseded(fact, model):
+        if secret_reason(fact, model, sources) is None or superseded(fact, later):
             continue
         default = fact.default_reason or f"{fact.tool} default"
         yield Report(

@@ -407,3 +407,19 @@ def test_postinst_in_a_heredoc_is_read_as_a_script() -> None:
     fact = found["/etc/default/kumomta"]
     assert (fact.mode, fact.tool, fact.span.line) == (0o644, "postinst chmod", 4)
     assert found["pkg/DEBIAN/postinst"].mode == 0o775
+
+
+def test_recursive_chown_and_one_item_loops() -> None:
+    text = (
+        "install -m 0600 a /opt/kumomta/etc/kumod.env\n"
+        "install -m 0600 b /etc/other.env\n"
+        "chown -R kumod:kumod /opt/kumomta/etc\n"
+        'for k in /opt/kumomta/etc/dkim/*.key; do chmod 644 "$k"; done\n'
+    )
+    found = files(text)
+    assert (found["/opt/kumomta/etc/kumod.env"].owner, found["/etc/other.env"].owner) == (
+        "kumod",
+        None,
+    )
+    assert found["/opt/kumomta/etc/kumod.env"].owner_span == Span("scripts/deploy.sh", 3, 1, 3, 38)
+    assert found["/opt/kumomta/etc/dkim/*.key"].mode == 0o644
