@@ -19,7 +19,6 @@ import yaml
 from kumolint.facts.nginx import NginxLocation
 from kumolint.facts.tokens import SecretKeyRef, VarDefinition
 from kumolint.model import Value
-from kumolint.parsers._modes_yaml import scalar_locator
 from kumolint.parsers._text import LineIndex
 from kumolint.parsers._yaml import get, items, scalar, span_of, walk, yaml_extractor
 
@@ -81,6 +80,7 @@ def _ingress(path: str, document: yaml.Node) -> Iterator[Any]:
     into the server; `auth-url` is an `auth_request`; `whitelist-source-range` an allow-list.
     ingress-nginx forwards the client's Authorization header unless a snippet strips it.
     """
+    from kumolint.parsers._modes_yaml import scalar_locator
     from kumolint.parsers.nginx import fragment_facts
 
     annotations = get(get(document, "metadata"), "annotations")
