@@ -82,6 +82,8 @@ class _Extractor:
         self._args: dict[int, list[Node]] = {}
         self.method_calls: list[Node] = []
         self.hook_bodies: list[tuple[int, int, Source]] = []
+        self._resolved: dict[tuple[int, int], Source | None] = {}
+        self._tables: dict[int, dict[str, Node]] = {}
         self.named_calls: list[tuple[Node, str]] = []
         self.field_items: list[tuple[Node, str, Node]] = []
         self.assigned: list[tuple[str, Node]] = []
@@ -254,6 +256,12 @@ class _Extractor:
         return self.s.text(name) if name.type == "identifier" else self.literal(name)
 
     def named_fields(self, table: Node) -> dict[str, Node]:
+        key = table.id
+        if key not in self._tables:
+            self._tables[key] = self._named_fields(table)
+        return self._tables[key]
+
+    def _named_fields(self, table: Node) -> dict[str, Node]:
         result: dict[str, Node] = {}
         for field in table.named_children:
             if field.type != "field":
@@ -323,6 +331,14 @@ class _Extractor:
         """Where a value comes from, resolved one step; None for `nil` / nothing."""
         if node is None:
             return None
+        if level == 0:  # the same URL or token is resolved from many places
+            key = (node.id, depth)
+            if key not in self._resolved:
+                self._resolved[key] = self._resolve(node, depth, 0)
+            return self._resolved[key]
+        return self._resolve(node, depth, level)
+
+    def _resolve(self, node: Node, depth: int, level: int) -> Source | None:
         node = _strip(node)
         kind = node.type
         if level > _MAX_DEPTH:  # a pathological `a or b or c ...` chain
