@@ -721,7 +721,9 @@ class ShellModel:
             reason = f"{tool} copies the mode of {source}"
         else:
             mode = Mode(0o644 if keep else 0o644 & ~self.umask)
-            reason = f"{tool} keeps the mode of the source file (0644 from git)"
+            reason = (
+                f"{tool} keeps the mode of the source file (0644 from git, 0755 if executable)"
+            )
         self.files[dest] = FileState(
             dest,
             mode,

@@ -166,7 +166,8 @@ def _copy(
             state = FileState(target, Mode(0, 0), "unknown", f"Dockerfile {keyword}", start, end)
         else:
             reason = (
-                f"{keyword} without --chmod keeps the mode from the build context (0644 from git)"
+                f"{keyword} without --chmod keeps the mode from the build context"
+                " (0644 from git, 0755 if executable)"
             )
             if source_name is None:
                 reason = f"{keyword} of a heredoc without --chmod creates 0644"

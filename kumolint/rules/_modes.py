@@ -48,9 +48,14 @@ def exposure(fact: InstalledFile) -> str:
     return " and ".join(words)
 
 
-def render_mode(fact: InstalledFile) -> str:
+def render_mode(fact: InstalledFile, model: RepoModel | None = None) -> str:
+    """The mode for a message; a git-mode default of an executable source file is 0755."""
     if fact.mode is None:
         return "unknown"
+    if model is not None and fact.mode == 0o644 and "from git" in fact.default_reason:
+        source = source_path(fact, model.files)
+        if source is not None and model.files[source].executable:
+            return "0755"
     if fact.known_bits == 0o7777:
         return f"{fact.mode:04o}"
     return fact.raw_mode or f"{fact.mode:04o}"

@@ -63,7 +63,7 @@ def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
         default = fact.default_reason or f"{fact.tool} default"
         yield Report(
             fact.span,
-            f"{fact.dest} gets no explicit mode and ends up {render_mode(fact)},"
+            f"{fact.dest} gets no explicit mode and ends up {render_mode(fact, model)},"
             f" {exposure(fact)}: {default}{note(fact)}",
             key=fact.dest,
         )

@@ -80,7 +80,8 @@ def test_stages_are_separate() -> None:
 def test_copy_without_chmod_names_the_git_default() -> None:
     fact = files("FROM x\nCOPY a.env /opt/kumomta/etc/a.env\n")["/opt/kumomta/etc/a.env"]
     assert fact.default_reason == (
-        "COPY without --chmod keeps the mode from the build context (0644 from git)"
+        "COPY without --chmod keeps the mode from the build context"
+        " (0644 from git, 0755 if executable)"
     )
     assert fact.span == Span("docker/Dockerfile", 2, 1, 2, 34)
 
