@@ -4,11 +4,22 @@ import time
 from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kumolint.facts.modes import InstalledFile, ServiceRestart
 from kumolint.facts.systemd import EnvironmentFileRef, UnitFile
 from kumolint.finding import Span
 from kumolint.model import ParseError
+from kumolint.parsers._modes_yaml import (
+    INT_TAG,
+    STR_TAG,
+    ansible_mode,
+    cloudinit_mode,
+    go_yaml_mode,
+    salt_mode,
+)
 from kumolint.parsers._yaml import compose
 from kumolint.parsers.yaml_ansible import extract
 from kumolint.parsers.yaml_documents import parse
@@ -269,7 +280,7 @@ def test_alias_bomb_and_shared_blocks_are_visited_once() -> None:
 
 def test_deep_nesting_is_bounded() -> None:
     inner = "{copy: {dest: /etc/default/kumomta, mode: '0600'}}"
-    nested = "- " + "{block: [" * 200 + inner + "]}" * 200 + "\n"
+    nested = "- " + "{block: [" * 150 + inner + "]}" * 150 + "\n"
     found = list(parse(TASKS, nested))
     assert [(f.dest, f.mode) for f in found] == [("/etc/default/kumomta", 0o600)]
     started = time.perf_counter()
@@ -278,8 +289,8 @@ def test_deep_nesting_is_bounded() -> None:
     assert time.perf_counter() - started < 10
     assert isinstance(error, ParseError)
     assert "nested deeper" in error.message
-    # level 1 is the `- ` list; each `{block: [` adds two: level 2001 is the 1000th `[`
-    assert (error.span.line, error.span.column) == (1, 3 + 999 * len("{block: [") + 8)
+    # level 1 is the `- ` list; each `{block: [` adds two: level 401 is the 200th `[`
+    assert (error.span.line, error.span.column) == (1, 3 + 199 * len("{block: [") + 8)
 
 
 def test_loop_items_fill_dest_and_mode_with_their_own_yaml_typing() -> None:
@@ -335,3 +346,23 @@ def test_shell_and_command_tasks_go_through_the_shell_model() -> None:
     assert chmod.span == Span(TASKS, 2, 26, 2, 56)
     written = by_dest["/opt/kumomta/etc/kumod.env"]
     assert (written.mode, written.mode_source, written.span.line) == (0o600, "default", 7)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet="0123456789oxXbugoa=+-,rwxXst {}%$'\"._:", max_size=12),
+    tag=st.sampled_from([INT_TAG, STR_TAG]),
+    style=st.sampled_from([None, "'", '"']),
+)
+def test_mode_readers_never_raise(text: str, tag: str, style: str | None) -> None:
+    node = yaml.ScalarNode(tag, text, style=style)
+    readings = [
+        ansible_mode(node, "copy"),
+        salt_mode(node),
+        cloudinit_mode(node),
+        go_yaml_mode(node, "nfpm", strings_are_octal=False),
+        go_yaml_mode(node, "compose", strings_are_octal=True),
+    ]
+    for reading in readings:
+        assert reading.source in ("explicit", "default", "unknown")
+        assert reading.value is None or 0 <= reading.value <= 0o7777
