@@ -60,6 +60,7 @@ class _Extractor(LuaScope):
         super().__init__(source)
         self.auth: list[tuple[int, HttpAuth]] = []
         self.hook_bodies: list[tuple[int, int, Source]] = []
+        self.auth_starts: list[int] = []
 
     def run(self) -> Iterator[Any]:
         self.prepare()
@@ -67,6 +68,7 @@ class _Extractor(LuaScope):
         facts.extend(self._env_reads())
         facts.extend(self._secret_literals())
         auth = list(self._http_auth())
+        self.auth_starts = sorted(start for start, _ in self.auth)
         facts.extend(self._calls())
         facts.extend(self._with_hook_urls(auth))
         return iter(facts)
@@ -422,7 +424,7 @@ class _Extractor(LuaScope):
         ]
         if url is None and requests:
             url = self.resolve(self.args(requests[0])[0])
-        starts = sorted(start for start, _ in self.auth)
+        starts = self.auth_starts
         first = bisect.bisect_left(starts, body.start_byte)
         has_auth = first < len(starts) and starts[first] < body.end_byte
         if url is not None:
