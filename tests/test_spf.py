@@ -387,3 +387,24 @@ def test_include_of_an_inexact_record_blames_the_include() -> None:
     assert result.result == "indeterminate"
     assert result.term is not None
     assert result.term.text == "include:_spf.example.com"
+
+
+def test_terraform_variables_of_the_module_are_filled_in(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "dns/variables.tf": 'variable "domain" {\n  default = "example.com"\n}\n'
+            'variable "spf" {\n  default = ["v=spf1 ip4:10.0.0.25 -all", "v=spf1 -all"]\n}\n'
+            'locals {\n  egress = "45.33.20.12"\n}\n',
+            "dns/main.tf": 'resource "aws_route53_record" "spf" {\n'
+            '  name    = var.domain\n  type    = "TXT"\n  records = var.spf\n}\n'
+            'resource "aws_route53_record" "spf2" {\n'
+            '  name    = "mail.${var.domain}"\n  type    = "TXT"\n'
+            '  records = ["v=spf1 ip4:${local.egress} ip4:${var.unknown} -all"]\n}\n',
+        },
+    )
+    # the list default gives two records at example.com: KL504 sees both, KL505 the private one
+    assert sorted(_ids(tmp_path)) == [
+        ("KL504", "dns/main.tf", 4),
+        ("KL505", "dns/main.tf", 4),
+    ]

@@ -34,6 +34,11 @@ class DnsRecord:
     strings: tuple[str, ...] = ()
     exact: bool = True
     relative_owner: str | None = None
+    # Terraform: when not exact, the data / owner with NUL-delimited references
+    # ("\0var.spf\0", "\0?\0" for anything else), and how the provider quotes TXT data.
+    template: str | None = None
+    owner_template: str | None = None
+    quoting: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,4 +80,19 @@ class InventoryValue:
     value: str
     host: str
     group: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class TerraformValue:
+    """A literal a Terraform module defines: a variable's `default` or a `locals` entry.
+
+    `reference` is how it is used (`var.spf_record`, `local.egress_ip`); `directory` is the
+    module (the `.tf` file's directory). `values` holds one string, or the strings of a list.
+    """
+
+    directory: str
+    reference: str
+    values: tuple[str, ...]
+    is_list: bool
     span: Span

@@ -14,12 +14,13 @@ interpolation or a reference (`var.x`) is kept with `exact=False`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from kumolint.facts.dns import DnsRecord
+from kumolint.facts.dns import DnsRecord, TerraformValue
 from kumolint.finding import Span
 from kumolint.model import ParseError
 from kumolint.parsers import parser
@@ -41,6 +42,7 @@ _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 _PRESENTATION = re.compile(r'"((?:[^"\\]|\\.)*)"|(\S+)', re.DOTALL)
 _DNS_ESCAPE = re.compile(r"\\(?:([0-9]{3})|(.))", re.DOTALL)
 _HINT = re.compile("|".join(sorted(RESOURCE_TYPES)))
+UNKNOWN_PART = "\0?\0"
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,12 @@ class _Value:
     text: str
     exact: bool
     span: Span
+    template: str | None = None  # set when not exact: references as "\0var.x\0"
 
 
 @parser("terraform", globs=("*.tf",))
 def parse(path: str, text: str) -> Iterator[Any]:
+    yield from _module_values(path, text)
     if not _HINT.search(text):
         return  # no DNS resources: skip the grammar (and its one-off build cost)
     try:
@@ -98,6 +102,66 @@ def _resources(
         yield kind, _attributes(inner), nested, _span(path, block)
 
 
+_BLOCK_START = re.compile(r'^[ \t]*(?:variable[ \t]+"([^"\n]+)"|(locals))[ \t]*\{', re.MULTILINE)
+_ASSIGN = re.compile(
+    r'^[ \t]*([A-Za-z_][A-Za-z0-9_-]*)[ \t]*=[ \t]*("(?:[^"\\\n]|\\.)*"|\[[^\]]*\])', re.MULTILINE
+)
+_HCL_STRING = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+
+
+def _module_values(path: str, text: str) -> Iterator[TerraformValue]:
+    """String defaults of `variable` blocks and string `locals`, found without the grammar
+    (a module's variables.tf has no DNS resources and is not worth a full parse)."""
+    from kumolint.parsers._text import LineIndex
+
+    directory = path.rpartition("/")[0]
+    lines: LineIndex | None = None
+    for block in _BLOCK_START.finditer(text):
+        end = _block_end(text, block.end())
+        for assign in _ASSIGN.finditer(text, block.end(), end):
+            if _depth(text, block.end(), assign.start()) != 0:
+                continue
+            key, raw = assign[1], assign[2]
+            if block[1] is not None and key != "default":
+                continue
+            reference = f"var.{block[1]}" if block[1] is not None else f"local.{key}"
+            strings = [_hcl_unescape(m[1]) for m in _HCL_STRING.finditer(raw)]
+            if raw.startswith('"') and len(strings) != 1:
+                continue
+            if any("${" in v.replace("$${", "") for v in strings) or "${" in raw.replace(
+                "$${", ""
+            ):
+                continue
+            lines = lines or LineIndex(text)
+            span = lines.span(path, assign.start(2), assign.end(2))
+            yield TerraformValue(directory, reference, tuple(strings), raw.startswith("["), span)
+
+
+def _block_end(text: str, start: int) -> int:
+    depth, position, quoted = 1, start, False
+    while position < len(text) and depth:
+        char = text[position]
+        if quoted:
+            if char == "\\":
+                position += 1
+            elif char == '"' or char == "\n":
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        position += 1
+    return position
+
+
+def _depth(text: str, start: int, end: int) -> int:
+    """Brace depth at `end` relative to `start`, ignoring braces in strings (roughly)."""
+    stripped = _HCL_STRING.sub("", text[start:end])
+    return stripped.count("{") + stripped.count("[") - stripped.count("}") - stripped.count("]")
+
+
 def _records(
     kind: str,
     attributes: dict[str, Any],
@@ -111,65 +175,88 @@ def _records(
     if kind.startswith("azurerm_dns_"):
         rtype = kind.removeprefix("azurerm_dns_").removesuffix("_record").upper()
         zone = _values(attributes.get("zone_name"), path)
-        owner, exact_owner = _owner(name, zone[0].text if zone and zone[0].exact else None)
+        owner = _owner(name, zone[0].text if zone and zone[0].exact else None)
         values = _values(attributes.get("records"), path)
         for label, body in blocks:
             if label == "record":
                 values += _values(body.get("value") or body.get("exchange"), path)
         for value in values:
-            yield _record(owner, rtype, value, exact_owner, "raw")
+            yield _record(owner, rtype, value, "raw")
         return
     type_value = _values(attributes.get("type"), path)
     if not type_value or not type_value[0].exact:
         return
     rtype = type_value[0].text.upper()
     if kind == "aws_route53_record":
-        owner, exact_owner = _owner(name, None)
+        owner = _owner(name, None)
         for value in _values(attributes.get("records"), path):
-            yield _record(owner, rtype, value, exact_owner, "route53")
+            yield _record(owner, rtype, value, "route53")
     elif kind == "google_dns_record_set":
-        owner, exact_owner = _owner(name, None)
+        owner = _owner(name, None)
         for value in _values(attributes.get("rrdatas"), path):
-            yield _record(owner, rtype, value, exact_owner, "presentation")
+            yield _record(owner, rtype, value, "presentation")
     else:  # cloudflare
-        owner, exact_owner = _owner(name, zones[0] if len(zones) == 1 else None)
+        owner = _owner(name, zones[0] if len(zones) == 1 else None)
         content = attributes.get("content") or attributes.get("value")
         for value in _values(content, path):
-            yield _record(owner, rtype, value, exact_owner, "cloudflare")
+            yield _record(owner, rtype, value, "cloudflare")
 
 
-def _owner(name: _Value | None, zone: str | None) -> tuple[str, bool]:
+@dataclass(frozen=True)
+class _Owner:
+    fqdn: str
+    template: str | None  # None when exact
+
+
+def _owner(name: _Value | None, zone: str | None) -> _Owner:
     """The owner FQDN: names are taken as absolute, or relative to a known zone."""
     if name is None:
-        return ("@." if zone is None else zone.rstrip(".").lower() + "."), zone is not None
+        if zone is None:
+            return _Owner("@.", UNKNOWN_PART)
+        return _Owner(zone.rstrip(".").lower() + ".", None)
     text = name.text.strip().lower().rstrip(".")
+    template = name.template
     if zone is not None:
         zone = zone.strip().lower().rstrip(".")
         if text in ("@", "", zone):
             text = zone
         elif not text.endswith("." + zone):
             text = f"{text}.{zone}"
-    return text + ".", name.exact and text != "@"
+            template = f"{template}.{zone}" if template is not None else None
+    if text == "@":
+        template = UNKNOWN_PART
+    return _Owner(text + ".", template)
 
 
-def _record(owner: str, rtype: str, value: _Value, exact_owner: bool, style: str) -> DnsRecord:
-    if rtype not in ("TXT", "SPF"):
-        exact = value.exact and exact_owner
-        return DnsRecord(owner, rtype, value.text.strip(), value.span, "terraform", exact=exact)
-    strings = _txt_strings(value.text, style)
-    return DnsRecord(
-        owner,
+def _record(owner: _Owner, rtype: str, value: _Value, style: str) -> DnsRecord:
+    exact = value.exact and owner.template is None
+    record = DnsRecord(
+        owner.fqdn,
         rtype,
-        " ".join(f'"{s}"' for s in strings),
+        value.text.strip(),
         value.span,
         "terraform",
+        exact=exact,
+        template=value.template,
+        owner_template=owner.template,
+        quoting=style,
+    )
+    return with_txt(record, value.text) if rtype in ("TXT", "SPF") else record
+
+
+def with_txt(record: DnsRecord, text: str) -> DnsRecord:
+    """`record` with its TXT data taken from the provider value `text`."""
+    strings = txt_strings(text, record.quoting)
+    return dataclasses.replace(
+        record,
+        rdata_text=" ".join(f'"{s}"' for s in strings),
         txt="".join(strings),
         strings=strings,
-        exact=value.exact and exact_owner,
     )
 
 
-def _txt_strings(text: str, style: str) -> tuple[str, ...]:
+def txt_strings(text: str, style: str) -> tuple[str, ...]:
+    """The TXT character-strings of a provider's value (`style` is DnsRecord.quoting)."""
     if style == "route53":
         return tuple(text.split('""'))
     if style == "presentation" or (style == "cloudflare" and text.startswith('"')):
@@ -256,22 +343,43 @@ def _values(expression: Any, path: str) -> list[_Value]:
     value = _string(node, path)
     if value is not None:
         return [value]
-    return [_Value("", False, _span(path, node))]
+    reference = _reference(node)
+    template = f"\0{reference}\0" if reference else UNKNOWN_PART
+    return [_Value("", False, _span(path, node), template)]
+
+
+def _reference(node: Any) -> str | None:
+    """`var.name` or `local.name` for a plain reference expression, else None."""
+    if _is(node, "expr_term") and node.children:
+        node = node.children[0]
+    if not _is(node, "get_attr_expr_term") or len(node.children) != 2:
+        return None
+    base, attribute = node.children
+    root = _identifier(base) if _is(base, "expr_term") else None
+    name = _identifier(attribute) if _is(attribute, "get_attr") else None
+    if root in ("var", "local") and name:
+        return f"{root}.{name}"
+    return None
 
 
 def _string(node: Any, path: str) -> _Value | None:
     if _is(node, "expr_term") and node.children:
         node = node.children[0]
     if _is(node, "string"):
-        text, exact = [], True
+        text, template, exact = [], [], True
         for part in _children(node, "string_part"):
             for piece in part.children:
                 if getattr(piece, "type", None) is not None:
                     text.append(_hcl_unescape(str(piece)))
+                    template.append(text[-1])
                 else:
                     text.append("${...}")
+                    inner = _child(piece, "expr_term") if _is(piece, "interpolation") else None
+                    reference = _reference(inner) if inner is not None else None
+                    template.append(f"\0{reference}\0" if reference else UNKNOWN_PART)
                     exact = False
-        return _Value("".join(text), exact, _span(path, node))
+        joined = None if exact else "".join(template)
+        return _Value("".join(text), exact, _span(path, node), joined)
     if _is(node, "heredoc_template") or _is(node, "heredoc_template_trim"):
         raw = str(node.children[0])
         lines = raw.split("\n")[1:]
@@ -284,7 +392,8 @@ def _string(node: Any, path: str) -> _Value | None:
             lines = [line[cut:] for line in lines]
         body = "\n".join(lines)
         exact = "${" not in body.replace("$${", "")
-        return _Value(_hcl_unescape(body, quoted=False).rstrip("\n"), exact, _span(path, node))
+        unescaped = _hcl_unescape(body, quoted=False).rstrip("\n")
+        return _Value(unescaped, exact, _span(path, node), None if exact else UNKNOWN_PART)
     return None
 
 

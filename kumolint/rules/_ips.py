@@ -22,7 +22,7 @@ from kumolint.facts.lua import EgressPath, EgressSource, Source
 from kumolint.finding import Span
 from kumolint.model import RepoModel
 from kumolint.parsers.ansible_inventory import EGRESS_VARIABLES, HELO_VARIABLES
-from kumolint.rules._spf import IpAddress, normalise_name
+from kumolint.rules._spf import IpAddress, normalise_name, repo_records
 from kumolint.values import is_documentation_ip, is_placeholder
 
 
@@ -63,7 +63,7 @@ def mta_ips(model: RepoModel) -> list[KnownIp]:
     found: list[KnownIp] = []
     for text in model.config.mta_ips:
         found.extend(_config_ips(text, "mta-ips in the config"))
-    records = model.of(DnsRecord)
+    records = repo_records(model)
     for host in model.of(MtaHost):
         if host.role != "mta":
             continue

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from kumolint.facts.dns import DnsRecord, ZoneInclude
+from kumolint.facts.dns import DnsRecord, TerraformValue, ZoneInclude
 from kumolint.model import ParseError, RepoModel
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -495,14 +495,66 @@ def repo_records(model: RepoModel) -> list[DnsRecord]:
         target = resolve_include(include, model.files)
         if target is not None and include.origin is not None and target != include.span.path:
             origins.setdefault(target, include.origin)
+    values = {(v.directory, v.reference): v for v in model.of(TerraformValue)}
     records = []
     for record in model.of(DnsRecord):
         origin = origins.get(record.span.path)
         if origin is not None and record.relative_owner is not None:
             owner = origin if record.relative_owner == "@" else f"{record.relative_owner}.{origin}"
             record = dataclasses.replace(record, owner_fqdn=owner)
-        records.append(record)
+        if record.source == "terraform" and not record.exact:
+            records.extend(_resolve_terraform(record, values))
+        else:
+            records.append(record)
     return records
+
+
+_REFERENCE = re.compile("\0([^\0]*)\0")
+
+
+def _resolve_terraform(
+    record: DnsRecord, values: dict[tuple[str, str], TerraformValue]
+) -> list[DnsRecord]:
+    """Fill `var.x` / `local.x` from the module's literal defaults; one record per list item.
+
+    Anything not filled keeps the record inexact, as the parser left it.
+    """
+    from kumolint.parsers.terraform import with_txt
+
+    directory = posixpath.dirname(record.span.path)
+    owners = _fill(record.owner_template, directory, values) if record.owner_template else None
+    if record.owner_template is not None and (owners is None or len(owners) != 1):
+        return [record]
+    texts = _fill(record.template, directory, values) if record.template else None
+    if record.template is not None and texts is None:
+        return [record]
+    owner = normalise_name(owners[0]) if owners else record.owner_fqdn
+    resolved = []
+    for text in texts if texts is not None else [None]:
+        filled = dataclasses.replace(record, owner_fqdn=owner, exact=True)
+        if text is not None and record.type in ("TXT", "SPF"):
+            filled = with_txt(filled, text)
+        elif text is not None:
+            filled = dataclasses.replace(filled, rdata_text=text.strip())
+        resolved.append(filled)
+    return resolved
+
+
+def _fill(
+    template: str, directory: str, values: dict[tuple[str, str], TerraformValue]
+) -> list[str] | None:
+    references = _REFERENCE.findall(template)
+    found = [values.get((directory, reference)) for reference in references]
+    if not references or any(value is None for value in found):
+        return None
+    if len(found) == 1 and _REFERENCE.fullmatch(template) and found[0] is not None:
+        return list(found[0].values)  # the whole value: a list becomes several records
+    text = template
+    for reference, value in zip(references, found, strict=True):
+        if value is None or value.is_list:
+            return None
+        text = text.replace(f"\0{reference}\0", value.values[0])
+    return [text]
 
 
 def spf_records(records: Iterable[DnsRecord]) -> Iterator[DnsRecord]:

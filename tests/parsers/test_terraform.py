@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from kumolint.facts.dns import DnsRecord
+from kumolint.facts.dns import DnsRecord, TerraformValue
 from kumolint.finding import Span
 from kumolint.model import ParseError
 from kumolint.parsers import load_parsers
@@ -149,3 +149,26 @@ def test_bad_input_never_raises(data: bytes) -> None:
     for fact in result.facts:
         if isinstance(fact, ParseError):
             assert fact.span.line >= 1
+
+
+def test_module_values_and_reference_templates() -> None:
+    variables = (
+        'variable "egress_ip" {\n  type    = string\n  default = "45.33.20.12"\n}\n'
+        'variable "records" {\n  default = ["a", "b"]\n}\n'
+        'variable "computed" {\n  default = "${var.x}"\n}\n'
+        'locals {\n  mta = "45.33.20.10"\n  nested = {\n    inner = "no"\n  }\n}\n'
+    )
+    found = [f for f in parse("dns/variables.tf", variables) if isinstance(f, TerraformValue)]
+    assert [(v.directory, v.reference, v.values, v.is_list, v.span.line) for v in found] == [
+        ("dns", "var.egress_ip", ("45.33.20.12",), False, 3),
+        ("dns", "var.records", ("a", "b"), True, 6),
+        ("dns", "local.mta", ("45.33.20.10",), False, 12),
+    ]
+    (record,) = records(
+        'resource "aws_route53_record" "x" {\n  name = "mail.${var.domain}"\n  type = "TXT"\n'
+        '  records = ["v=spf1 ip4:${local.egress} ${join(" ", var.y)} -all"]\n}\n'
+    )
+    assert record.exact is False
+    assert record.owner_template == "mail.\0var.domain\0"
+    assert record.template == "v=spf1 ip4:\0local.egress\0 \0?\0 -all"
+    assert record.quoting == "route53"
