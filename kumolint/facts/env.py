@@ -16,14 +16,16 @@ class EnvAssignment:
     value: Value
     span: Span
     name_span: Span
-    dialect: str  # "systemd" | "dotenv" | "k8s-secret" | "compose" | "unit-environment"
+    # "systemd" | "dotenv" | "k8s-secret" | "k8s-configmap" | "k8s-env" | "compose"
+    # | "unit-environment"
+    dialect: str
     quoted: bool = False
     # The consumer drops this line (systemd ignores `export NAME=...`): the value is still
     # committed, but the variable is not set.
     ignored: bool = False
-    # k8s-secret: the Secret's metadata.name; compose: the service name.
+    # k8s-secret/k8s-configmap: metadata.name; k8s-env: the container; compose: the service.
     owner: str = ""
-    # compose: the service's image (empty elsewhere).
+    # compose and k8s-env: the image (empty elsewhere).
     image: str = ""
 
 

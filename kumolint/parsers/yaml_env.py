@@ -1,7 +1,9 @@
-"""Env-style values in YAML: Kubernetes `Secret` objects and docker-compose `environment:`.
+"""Env-style values in YAML: Kubernetes objects and docker-compose `environment:`.
 
 - `kind: Secret`: `stringData` values as written, `data` values base64-decoded (a value that
   does not decode is a ParseError; a decoded PEM block is a PemBlock at the value).
+- `kind: ConfigMap`: `data` values (dialect "k8s-configmap").
+- any other Kubernetes object: each container's `env: [{name, value}]` (dialect "k8s-env").
 - compose (a top-level `services:` mapping whose services have `image` or `build`): each
   service's `environment:` as a mapping (`KEY: value`) or a list (`- KEY=value`).
 
@@ -22,7 +24,7 @@ from kumolint.facts.env import EnvAssignment
 from kumolint.facts.keys import PemBlock
 from kumolint.finding import Span
 from kumolint.model import ParseError, Value
-from kumolint.parsers._yaml import get, items, scalar, span_of, yaml_extractor
+from kumolint.parsers._yaml import get, items, scalar, span_of, walk, yaml_extractor
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/=_-]*")
 _PEM_BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----")
@@ -34,10 +36,45 @@ MAX_MERGED_MAPPINGS = 64
 @yaml_extractor("env")
 def extract(path: str, documents: list[yaml.Node]) -> Iterator[Any]:
     for document in documents:
-        if scalar(get(document, "kind")) == "Secret":
+        kind = scalar(get(document, "kind"))
+        if kind == "Secret":
             yield from _secret(path, document)
+        elif kind == "ConfigMap":
+            yield from _config_map(path, document)
+        elif kind is not None and scalar(get(document, "apiVersion")) is not None:
+            yield from _container_env(path, document)
         elif _is_compose(document):
             yield from _compose(path, document)
+
+
+def _config_map(path: str, document: yaml.Node) -> Iterator[EnvAssignment]:
+    """ConfigMap `data` is plain text that `envFrom` turns into environment variables."""
+    owner = scalar(get(get(document, "metadata"), "name")) or ""
+    for name, key_node, value_node in items(get(document, "data")):
+        text = scalar(value_node)
+        if text is not None:
+            yield _assignment(path, name, text, key_node, value_node, "k8s-configmap", owner)
+
+
+def _container_env(path: str, document: yaml.Node) -> Iterator[EnvAssignment]:
+    """`env: [{name, value}]` of every container in a workload (Deployment, Pod, CronJob ...)."""
+    for node in walk(document):
+        for key in ("containers", "initContainers"):
+            containers = get(node, key)
+            if not isinstance(containers, yaml.SequenceNode):
+                continue
+            for container in containers.value:
+                owner = scalar(get(container, "name")) or ""
+                image = scalar(get(container, "image")) or ""
+                env = get(container, "env")
+                for entry in env.value if isinstance(env, yaml.SequenceNode) else ():
+                    name_node, value_node = get(entry, "name"), get(entry, "value")
+                    name, text = scalar(name_node), scalar(value_node)
+                    if name is None or text is None or name_node is None or value_node is None:
+                        continue
+                    yield _assignment(
+                        path, name, text, name_node, value_node, "k8s-env", owner, image
+                    )
 
 
 def _secret(path: str, document: yaml.Node) -> Iterator[Any]:

@@ -18,7 +18,6 @@ from kumolint.config import Config
 from kumolint.facts.env import EnvAssignment, EnvFile
 from kumolint.facts.modes import InstalledFile
 from kumolint.model import RepoModel
-from kumolint.rules._modes import source_path
 from kumolint.values import is_high_entropy, is_secret_name, known_format
 
 KUMOMTA_ENV_NAMES = frozenset(
@@ -42,7 +41,11 @@ SECRET_ROLES = ("injection-token", "webhook-token")
 APP_SHARED_ROLES = ("injection-token", "webhook-token", "webhook-url")
 # Systemd unit `Environment=` lines are EnvAssignments too (dialect "unit-environment"); their
 # secrets are KL404's, so the env-file secret rule reads only these.
-ENV_FILE_DIALECTS = frozenset({"systemd", "dotenv", "k8s-secret", "compose"})
+ENV_FILE_DIALECTS = frozenset(
+    {"systemd", "dotenv", "k8s-secret", "k8s-configmap", "k8s-env", "compose"}
+)
+# Dialects whose assignments belong to an owner (a service, a container, a Secret's name).
+OWNED_DIALECTS = frozenset({"compose", "k8s-secret", "k8s-configmap", "k8s-env"})
 _PATH_LIKE = re.compile(r"(?:/[A-Za-z0-9._-]{1,40}){2,}/?")
 # Where KumoMTA's units (or the PING8 drop-in) read their environment from.
 _KUMOMTA_ENV_DEST = re.compile(
@@ -93,7 +96,7 @@ def is_kumomta_env_file(view: EnvFileView, config: Config) -> bool:
 
 
 def is_kumomta_owner(assignment: EnvAssignment) -> bool:
-    """A compose service or Kubernetes Secret that belongs to KumoMTA (not KumoProxy)."""
+    """A compose service, container, Secret or ConfigMap of KumoMTA (not of KumoProxy)."""
     text = f"{assignment.owner} {assignment.image}"
     return bool(_KUMO_OWNER.search(text)) and "kumoproxy" not in text.lower()
 
@@ -103,10 +106,20 @@ def installed_as_kumomta_env(model: RepoModel) -> frozenset[str]:
     found = set()
     for fact in model.of(InstalledFile):
         if fact.writes and _KUMOMTA_ENV_DEST.fullmatch(fact.dest):
-            source = source_path(fact, model)
+            source = _installed_source(fact, model.files)
             if source is not None:
                 found.add(source)
     return frozenset(found)
+
+
+def _installed_source(fact: InstalledFile, paths: Iterable[str]) -> str | None:
+    """The repo file `fact.source` names: relative to the manifest, or as a path suffix."""
+    source = (fact.source or "").strip().removeprefix("./")
+    if not source or "$" in source or source.startswith("/"):
+        return None
+    exact = {posixpath.normpath(posixpath.join(posixpath.dirname(fact.span.path), source)), source}
+    found = sorted(p for p in paths if p in exact or p.endswith("/" + source))
+    return found[0] if found else None
 
 
 def kumomta_env_files(model: RepoModel) -> list[EnvFileView]:
@@ -124,7 +137,7 @@ def kumomta_assignments(model: RepoModel) -> Iterable[EnvAssignment]:
     kumo_paths = {view.file.path for view in kumomta_env_files(model)}
     for assignment in model.of(EnvAssignment):
         in_file = assignment.span.path in kumo_paths
-        in_object = assignment.dialect in ("compose", "k8s-secret")
+        in_object = assignment.dialect in OWNED_DIALECTS
         if in_file or (in_object and is_kumomta_owner(assignment)):
             yield assignment
 

@@ -13,7 +13,8 @@ not trivial (`true`, a small number): a known token format, a high-entropy strin
 other literal. Templates (`*.example`, `*.sample`, `*.template`, `*.dist`, `*.j2`) are checked
 too: a real value in a template is the classic leak. The files read are `.env`, `.env.*`,
 `*.env`, `default/*`, debian `*.default`, files shaped like `/etc/default/kumomta`,
-Kubernetes `Secret` objects (`stringData`, base64 `data`) and compose `environment:`. The
+Kubernetes `Secret` (`stringData`, base64 `data`), `ConfigMap` `data` and container `env`
+values, and compose `environment:`. The
 default in `${NAME:-default}` is committed too, so it is judged like a value.
 
 ## Example

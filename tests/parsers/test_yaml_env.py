@@ -135,8 +135,8 @@ def test_list_entry_with_escapes_falls_back_to_the_whole_scalar() -> None:
         "services:\n  web:\n    environment:\n      A_TOKEN: abc\n",
         # an Ansible task list
         "- name: x\n  environment:\n    A_TOKEN: abc\n",
-        # a ConfigMap is not a Secret
-        "kind: ConfigMap\ndata:\n  A_TOKEN: abc\n",
+        # a Service has no containers, and its selector is not an environment
+        "apiVersion: v1\nkind: Service\nspec:\n  selector:\n    A_TOKEN: abc\n",
     ),
 )
 def test_other_yaml_gives_no_env_facts(text: str) -> None:
@@ -218,3 +218,44 @@ def test_templated_secret_data_is_kept_as_text_not_decoded() -> None:
     assert [f for f in found if isinstance(f, ParseError)] == []
     (only,) = env(found)
     assert only.value.text == "{{ .Values.token | b64enc }}"
+
+
+def test_configmap_data_and_container_env_values() -> None:
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kumomta-env\n"
+        "data:\n  KUMOPROXY_HOST: proxy.yourdomain.com\n"
+        "---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: kumomta\n"
+        "spec:\n  template:\n    spec:\n"
+        "      initContainers:\n        - name: init\n          image: busybox\n"
+        "      containers:\n"
+        "        - name: kumod\n"
+        "          image: ghcr.io/kumocorp/kumomta:latest\n"
+        "          env:\n"
+        "            - name: PING8_WEBHOOK_URL\n"
+        "              value: https://app.yourdomain.com/events\n"
+        "            - name: FROM_SECRET\n"
+        "              valueFrom: {secretKeyRef: {name: s, key: k}}\n"
+    )
+    path = "k8s/kumomta.yaml"
+    got = [
+        (a.name, a.value.text, a.dialect, a.owner, a.image, a.span) for a in env(run(path, text))
+    ]
+    assert got == [
+        (
+            "KUMOPROXY_HOST",
+            "proxy.yourdomain.com",
+            "k8s-configmap",
+            "kumomta-env",
+            "",
+            Span(path, 6, 19, 6, 39),
+        ),
+        (
+            "PING8_WEBHOOK_URL",
+            "https://app.yourdomain.com/events",
+            "k8s-env",
+            "kumod",
+            "ghcr.io/kumocorp/kumomta:latest",
+            Span(path, 23, 22, 23, 55),
+        ),
+    ]
