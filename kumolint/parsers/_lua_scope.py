@@ -117,18 +117,14 @@ class LuaScope:
                 if key is not None:
                     self.assigned.append((key, value))
                     self._bind(key, value)
+                    if value.type == "dot_index_expression" and self.path(value) == "os.getenv":
+                        self.getenv_names.add(key)  # `local getenv = os.getenv`
         for function in self.functions:
             if function.type == "function_declaration":
                 name = function.child_by_field_name("name")
                 key = self.path(name) if name is not None else None
                 if key is not None:
                     self.bindings.setdefault(key, []).append((function.start_byte, function))
-        for key, bound in self.bindings.items():
-            if any(
-                value.type == "dot_index_expression" and self.path(value) == "os.getenv"
-                for _, value in bound
-            ):
-                self.getenv_names.add(key)
         for call, callee in self.named_calls:
             if callee == "error":
                 self.error_calls.append(call.start_byte)

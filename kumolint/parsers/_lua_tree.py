@@ -150,6 +150,8 @@ def string_value(source: LuaSource, node: Node) -> str | None:
             body = body[1:]
         return body.decode("utf-8", "replace")
     body = raw[1:]
+    if b"\\" not in body:  # the common case: no escapes at all
+        return (body[:-1] if body.endswith(raw[:1]) else body).decode("utf-8", "replace")
     if len(raw) > 1 and body.endswith(raw[:1]) and not _escaped_end(body):
         body = body[:-1]
     return _ESCAPE.sub(_unescape, body).decode("utf-8", "replace")
