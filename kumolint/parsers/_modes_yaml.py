@@ -106,7 +106,7 @@ def go_int(text: str) -> int | None:
             return sign * int(rest, base) if re.fullmatch(digits, rest) else None
     if re.fullmatch(r"0[0-7]+", value):
         return sign * int(value, 8)
-    if re.fullmatch(r"0|[1-9][0-9]*", value):
+    if re.fullmatch(r"0|[1-9][0-9]*", value) and len(value) < 19:  # int64, and int()'s limit
         return sign * int(value)
     return None
 

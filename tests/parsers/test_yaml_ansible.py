@@ -366,3 +366,10 @@ def test_mode_readers_never_raise(text: str, tag: str, style: str | None) -> Non
     for reading in readings:
         assert reading.source in ("explicit", "default", "unknown")
         assert reading.value is None or 0 <= reading.value <= 0o7777
+
+
+@pytest.mark.parametrize("digits", ("9" * 5000, "1" + "0" * 30))
+def test_huge_decimal_modes_are_unknown_not_an_exception(digits: str) -> None:
+    node = yaml.ScalarNode(INT_TAG, digits)
+    assert go_yaml_mode(node, "nfpm", strings_are_octal=False).value is None
+    assert ansible_mode(node, "copy").source in ("explicit", "unknown")
