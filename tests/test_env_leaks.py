@@ -37,6 +37,8 @@ SEEDS = {
     "suppressed": "As5dFg8hJk1lZx4cVb7nMq0wEr3tYu6i",
     "webhook_url_userinfo": "Dg2hJ5kL8zX1cV4bN7mQ0wE3rT6yU9iO",
     "compose_default": "Kv7bNm0qWe3rTy6uIo9pAs2dFg5hJk8l",
+    "k8s_configmap": "Yc1vBn4mQw7eRt0yUi3oPa6sDf9gHj2k",
+    "k8s_env": "Ob6nMq9wEr2tYu5iOp8aSd1fGh4jKl7z",
 }
 
 
@@ -79,6 +81,13 @@ def seeded_repo(root: Path) -> Path:
                 "apiVersion: v1\nkind: Secret\nmetadata:\n  name: kumomta-env\n"
                 f"stringData:\n  PING8_WEBHOOK_TOKEN: {s['k8s_string']}\n"
                 f"data:\n  DB_PASSWORD: {encoded}\n  OTHER_PASSWORD: '{bad_base64}'\n"
+            ),
+            "k8s/deployment.yaml": (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n"
+                f"data:\n  APP_TOKEN: {s['k8s_configmap']}\n---\n"
+                "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n"
+                "      containers:\n        - name: app\n          env:\n"
+                f"            - name: APP_SECRET\n              value: {s['k8s_env']}\n"
             ),
             "docker-compose.yml": (
                 "services:\n  kumomta:\n    image: ghcr.io/kumocorp/kumomta:latest\n"
@@ -138,6 +147,8 @@ def test_every_seed_is_reported_somewhere(repo: Path, capsys: pytest.CaptureFixt
         "docker-compose.yml:5",
         "docker-compose.yml:9",
         "docker-compose.yml:10",
+        "k8s/deployment.yaml:6",
+        "k8s/deployment.yaml:17",
     ):
         assert place in places, place
 
