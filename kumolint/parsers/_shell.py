@@ -28,6 +28,7 @@ _KEYWORDS = frozenset({"if", "then", "else", "elif", "fi", "do", "done", "while"
 _KEYWORDS |= frozenset({"!", "{", "}", "time", "esac", "in"})
 _SKIP_COMMANDS = frozenset({"for", "case", "select", "function"})
 _WRAPPERS = frozenset({"sudo", "env", "exec", "command", "nice", "nohup", "doas", "builtin"})
+_DECLARATIONS = frozenset({"export", "readonly", "local", "declare", "typeset"})
 _SUDO_WITH_ARGUMENT = frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"})
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _VARIABLE = re.compile(
@@ -386,6 +387,7 @@ class FileState:
     group: str | None = None
     owner_at: tuple[int, int] | None = None
     writes: bool = False
+    secret_hint: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,6 +467,7 @@ class ShellModel:
             known_bits=known,
             owner_span=owner_span,
             writes=state.writes,
+            secret_hint=state.secret_hint,
         )
 
     # ----- commands
@@ -512,6 +515,12 @@ class ShellModel:
                 i += 1
                 while i < len(words) and words[i].text.startswith("-"):
                     i += 2 if words[i].text in _SUDO_WITH_ARGUMENT else 1
+            elif text in _DECLARATIONS:
+                for word in words[i + 1 :]:
+                    if _ASSIGNMENT.match(word.text):
+                        name = word.text.partition("=")[0]
+                        self.variables[name] = self.expand(word).text.partition("=")[2]
+                return []
             else:
                 break
         return words[i:]
@@ -879,6 +888,16 @@ class ShellModel:
             group=group.text,
             writes=previous is not None and previous.writes,
         )
+
+    def cmd_ssh(self, command: Command, name: Word, args: list[Word]) -> None:
+        """`ssh host 'script'`: the quoted remote script goes through the model too."""
+        if not args or len(args) > 12:
+            return
+        last = args[-1]
+        quote = self.text[last.start] if last.end - last.start >= 2 else ""
+        if quote in ("'", '"') and self.text[last.end - 1] == quote and " " in last.text:
+            inner = lex(self.text, last.start + 1, last.end - 1)
+            self.replay(inner.commands)
 
     def cmd_systemctl(self, command: Command, name: Word, args: list[Word]) -> None:
         operands = [a for a in args if not a.text.startswith("-")]

@@ -25,6 +25,7 @@ from kumolint.parsers._text import LineIndex
 
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _SCRIPT_HEREDOC = re.compile(r"[ \t]*(?:--\S+[ \t]+)*<<-?[\"']?[A-Za-z_]")
+_SECRET_MOUNT = re.compile(r"--mount=(\S+)")
 _FLAG = re.compile(r"--([a-z-]+)(?:=(\S*))?")
 _SHELL_SHEBANG = re.compile(r"#!\S*/(?:env[ \t]+)?(?:ba|da|k|z|a)?sh\b")
 
@@ -95,6 +96,7 @@ def parse(path: str, text: str) -> Iterator[Any]:
                     model.run(body_start, body_end)
             else:
                 model.run(after, end)
+            _secret_mounts(model, text, after, end)
         elif keyword in ("COPY", "ADD"):
             first_line_end = line_end(first)
             value = str(instruction["value"])
@@ -178,6 +180,31 @@ def _copy(
         state.owner, state.group = owner or None, group
         state.writes = True
         model.files[target] = state
+
+
+def _secret_mounts(model: ShellModel, text: str, start: int, end: int) -> None:
+    """`RUN --mount=type=secret,id=x[,target=...][,mode=0400]`: default mode 0400."""
+    for match in _SECRET_MOUNT.finditer(text, start, end):
+        options = dict(
+            part.partition("=")[::2] for part in match.group(1).split(",") if "=" in part
+        )
+        if options.get("type") != "secret":
+            continue
+        name = options.get("id") or options.get("source") or "secret"
+        target = options.get("target") or options.get("dst") or f"/run/secrets/{name}"
+        raw = options.get("mode")
+        mode = parse_mode(raw, Mode(0)) if raw else Mode(0o400)
+        model.files[target] = FileState(
+            target,
+            mode or Mode(0, 0),
+            ("explicit" if raw else "default") if mode else "unknown",
+            "Dockerfile RUN --mount=type=secret",
+            match.start(),
+            match.end(),
+            "" if raw else "a BuildKit secret mount is 0400 by default",
+            raw_mode=raw,
+            secret_hint="a BuildKit secret mount",
+        )
 
 
 def _operands(rest: str) -> list[str] | None:

@@ -1,5 +1,6 @@
 """CI shell steps: GitHub Actions `run:` and GitLab CI `script:` lines through the shell model.
 
+The `script:` of an `appleboy/ssh-action` step runs on the server and is read the same way.
 Only workflow files are read (`.github/workflows/*.yml`, `.gitlab-ci.yml`, `*.gitlab-ci.yml`).
 Each step is its own shell (umask 022, the runner's default). The extractor gets composed
 nodes, not the file text, so each step's text is rebuilt at its position: lines are exact;
@@ -15,7 +16,7 @@ import yaml
 
 from kumolint.parsers._shell import Context, ShellModel
 from kumolint.parsers._text import LineIndex
-from kumolint.parsers._yaml import items, walk, yaml_extractor
+from kumolint.parsers._yaml import get, items, scalar, walk, yaml_extractor
 
 _GITLAB_KEYS = frozenset({"script", "before_script", "after_script"})
 
@@ -31,13 +32,18 @@ def extract(path: str, documents: list[yaml.Node]) -> Iterator[Any]:
         return
     for document in documents:
         for node in walk(document):
+            uses = scalar(get(node, "uses")) or ""
+            if "ssh-action" in uses:
+                for key, key_node, value in items(get(node, "with")):
+                    if key == "script" and isinstance(value, yaml.ScalarNode):
+                        yield from _step(path, value, key_node.start_mark.column)
             for key, key_node, value in items(node):
                 if key not in keys:
                     continue
                 scalars = value.value if isinstance(value, yaml.SequenceNode) else [value]
-                for scalar in scalars:
-                    if isinstance(scalar, yaml.ScalarNode) and scalar.value.strip():
-                        yield from _step(path, scalar, key_node.start_mark.column)
+                for step in scalars:
+                    if isinstance(step, yaml.ScalarNode) and step.value.strip():
+                        yield from _step(path, step, key_node.start_mark.column)
 
 
 def _step(path: str, node: yaml.ScalarNode, key_column: int) -> Iterator[Any]:

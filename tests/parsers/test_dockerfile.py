@@ -126,3 +126,22 @@ def test_bytes_through_the_scanner() -> None:
         assert result.internal_errors == []
         fact = next(f for f in result.facts if isinstance(f, InstalledFile))
         assert (fact.dest, fact.span.line) == ("/etc/default/kumomta", 2)
+
+
+def test_secret_mounts() -> None:
+    text = (
+        "FROM x\n"
+        "RUN --mount=type=secret,id=hf_token,mode=0444 cat /run/secrets/hf_token\n"
+        "RUN --mount=type=secret,id=tok,target=/tok true\n"
+        "RUN --mount=type=cache,target=/root/.cache true\n"
+    )
+    found = files(text)
+    loose = found["/run/secrets/hf_token"]
+    assert (loose.mode, loose.mode_source, loose.secret_hint, loose.span.line) == (
+        0o444,
+        "explicit",
+        "a BuildKit secret mount",
+        2,
+    )
+    assert (found["/tok"].mode, found["/tok"].mode_source) == (0o400, "default")
+    assert "/root/.cache" not in found

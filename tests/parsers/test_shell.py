@@ -423,3 +423,32 @@ def test_recursive_chown_and_one_item_loops() -> None:
     )
     assert found["/opt/kumomta/etc/kumod.env"].owner_span == Span("scripts/deploy.sh", 3, 1, 3, 38)
     assert found["/opt/kumomta/etc/dkim/*.key"].mode == 0o644
+
+
+def test_ssh_action_script_and_ssh_remote_command() -> None:
+    text = (
+        "jobs:\n"
+        "  deploy:\n"
+        "    steps:\n"
+        "      - uses: appleboy/ssh-action@v1\n"
+        "        with:\n"
+        "          host: example.com\n"
+        "          script: |\n"
+        '            echo "$T" | sudo tee /etc/default/kumomta\n'
+        "      - run: ssh host 'sudo chmod 0600 /etc/default/kumomta'\n"
+    )
+    result = [f for f in ci_facts(".github/workflows/d.yml", text) if isinstance(f, InstalledFile)]
+    assert sorted((f.dest, f.mode, f.span.line, f.span.column) for f in result) == [
+        ("/etc/default/kumomta", 0o600, 9, 24),
+        ("/etc/default/kumomta", 0o644, 8, 25),
+    ]
+
+
+def test_declarations_assign_variables() -> None:
+    text = (
+        "export ENV_FILE=${ENV_FILE:-/etc/default/kumomta}\n"
+        "readonly MODE=0640\n"
+        'install -m "$MODE" a "$ENV_FILE"\n'
+    )
+    fact = files(text)["/etc/default/kumomta"]
+    assert (fact.mode, fact.raw_mode) == (0o640, "0640")
