@@ -118,19 +118,21 @@ def _module_values(path: str, text: str) -> Iterator[TerraformValue]:
     lines: LineIndex | None = None
     for block in _BLOCK_START.finditer(text):
         end = _block_end(text, block.end())
+        depth, scanned = 0, block.end()
         for assign in _ASSIGN.finditer(text, block.end(), end):
-            if _depth(text, block.end(), assign.start()) != 0:
+            depth += _depth(text, scanned, assign.start())
+            scanned = assign.end()
+            if depth != 0:
                 continue
             key, raw = assign[1], assign[2]
+            depth += raw.count("[") - raw.count("]") if raw.startswith("[") else 0
             if block[1] is not None and key != "default":
                 continue
             reference = f"var.{block[1]}" if block[1] is not None else f"local.{key}"
             strings = [_hcl_unescape(m[1]) for m in _HCL_STRING.finditer(raw)]
             if raw.startswith('"') and len(strings) != 1:
                 continue
-            if any("${" in v.replace("$${", "") for v in strings) or "${" in raw.replace(
-                "$${", ""
-            ):
+            if "${" in raw.replace("$${", ""):
                 continue
             lines = lines or LineIndex(text)
             span = lines.span(path, assign.start(2), assign.end(2))
