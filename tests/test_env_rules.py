@@ -216,3 +216,13 @@ def test_hook_path_reports_the_pair_finding_for_either_file(
         assert lines[0].startswith("etc/kumo-common.env:1:1: KL103 ")
     assert main(["check", "--quiet", str(tmp_path / "app/.env")]) == 1
     assert capsys.readouterr().out.startswith("app/.env:1:11: KL101 ")
+
+
+def test_kl103_fingerprint_survives_adding_one_missing_variable(tmp_path: Path) -> None:
+    path = "deploy/kumomta.env"
+    before = run(tmp_path / "a", {path: "KUMOPROXY_HOST=<h>\nKUMOPROXY_PORT=5000\n"})
+    after = run(
+        tmp_path / "b", {path: "KUMOPROXY_HOST=<h>\nKUMOPROXY_PORT=5000\nKUMOPROXY_HELO=<h>\n"}
+    )
+    assert before[0].message != after[0].message
+    assert before[0].fingerprint == after[0].fingerprint

@@ -61,7 +61,7 @@ def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
         yield Report(
             _anchor(first),
             f"KumoMTA env file lacks required {_plural(missing)}: {', '.join(missing)}",
-            key=",".join(missing),
+            key="missing required-env",  # one per file: adding a variable keeps its identity
             related=tuple(Related(o.file.span, "read together with this file") for o in others),
         )
 
