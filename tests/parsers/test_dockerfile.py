@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kumolint.facts.modes import InstalledFile
 from kumolint.finding import Span
@@ -145,3 +147,10 @@ def test_secret_mounts() -> None:
     )
     assert (found["/tok"].mode, found["/tok"].mode_source) == (0o400, "default")
     assert "/root/.cache" not in found
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=" \n\\\"'[]<>=-,FROMRUNCOPYADDchmod--chown0644/EOF", max_size=300))
+def test_fuzzed_dockerfile_never_raises(text: str) -> None:
+    result = facts(text)
+    assert all(isinstance(f, InstalledFile | ParseError) for f in result)

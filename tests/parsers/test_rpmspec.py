@@ -4,6 +4,8 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kumolint.facts.modes import InstalledFile, ServiceRestart
 from kumolint.finding import Span
@@ -127,3 +129,10 @@ def test_bad_input_never_raises(text: str) -> None:
     result = facts(text)
     assert all(isinstance(f, InstalledFile | ServiceRestart | ParseError) for f in result)
     assert time.perf_counter() - started < 5
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=" \n%{}()?!:,-attrdefifelsendfilesinstalpo0123467/", max_size=300))
+def test_fuzzed_spec_never_raises(text: str) -> None:
+    result = facts(text)
+    assert all(isinstance(f, InstalledFile | ServiceRestart | ParseError) for f in result)

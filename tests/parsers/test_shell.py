@@ -4,6 +4,8 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kumolint.facts.modes import InstalledFile, ServiceRestart
 from kumolint.finding import Span
@@ -452,3 +454,15 @@ def test_declarations_assign_variables() -> None:
     )
     fact = files(text)["/etc/default/kumomta"]
     assert (fact.mode, fact.raw_mode) == (0o640, "0640")
+
+
+_SHELL_ALPHABET = " \t\n\\'\"$`(){};&|<>#=-+/*0123456789abcEOFimnstallchmod"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_SHELL_ALPHABET, max_size=300))
+def test_fuzzed_shell_never_raises(text: str) -> None:
+    facts = run(text)
+    assert all(isinstance(f, InstalledFile | ServiceRestart | ParseError) for f in facts)
+    for fact in facts:
+        assert 1 <= fact.span.line <= text.count("\n") + 1
