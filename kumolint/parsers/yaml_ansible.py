@@ -16,6 +16,7 @@ stack and each node once, so aliases and deep nesting cost nothing.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -291,6 +292,10 @@ def _notifies(keys: dict[str, yaml.Node]) -> tuple[str, ...]:
     return ()
 
 
+def _node(arg: _Arg | None) -> yaml.Node | None:
+    return arg.node if arg else None
+
+
 def _truthy(node: yaml.Node | None) -> bool:
     text = scalar(node)
     return text is not None and text.strip().lower() in ("yes", "true", "on", "1")
@@ -309,7 +314,9 @@ def _installed_file(
     if not dest:
         return
     state = (_text(args.get("state")) or "").strip()
-    if module == "file" and state not in ("", "file", "touch"):
+    if module == "file" and state == "directory" and _truthy(_node(args.get("recurse"))):
+        dest = posixpath.join(dest, "*")  # `recurse` applies mode and owner to every file
+    elif module == "file" and state not in ("", "file", "touch"):
         return  # directories, links, absent: nothing is written
     mode_arg = args.get("mode") or scope.get(module, {}).get("mode")
     if mode_arg is not None:

@@ -1,4 +1,4 @@
-"""docker compose secrets: the mode of each secret file mounted into a service.
+"""docker compose secrets and configs: the mode of each file mounted into a service.
 
 A service's `secrets:` entry (short form `- name`, or long form `{source, target, uid, gid,
 mode}`) mounts the secret at `/run/secrets/<target or source>` (a relative target is taken
@@ -6,13 +6,15 @@ under `/run/secrets/`). Without `mode` the file is **0444**, world-readable in t
 compose-go reads YAML with Go's library: `0440` and `0o440` are octal, `440` is decimal
 (0o670), and a quoted `"0440"` is read as octal. Plain (non-Swarm) compose bind-mounts a
 `file:` secret and ignores `mode`, `uid` and `gid`: the host file's mode applies (said in the
-fact's note).
+fact's note). `configs:` work the same way (target default `/<name>`), but are not secret by
+themselves: only a secret destination makes them a finding.
 """
 
 from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -24,7 +26,7 @@ from kumolint.parsers._yaml import get, items, scalar, span_of, yaml_extractor
 SECRETS_DIR = "/run/secrets"
 DEFAULT_MODE = 0o444
 _BIND_NOTE = (
-    "plain docker compose bind-mounts file secrets and ignores mode: the host file's mode applies"
+    "plain docker compose bind-mounts file sources and ignores mode: the host file's mode applies"
 )
 
 
@@ -34,18 +36,35 @@ def extract(path: str, documents: list[yaml.Node]) -> Iterator[Any]:
         services = get(document, "services")
         if not isinstance(services, yaml.MappingNode):
             continue
-        files = {
-            name: scalar(get(definition, "file"))
-            for name, _, definition in items(get(document, "secrets"))
-        }
-        for _, _, service in items(services):
-            entries = get(service, "secrets")
-            if isinstance(entries, yaml.SequenceNode):
-                for entry in entries.value:
-                    yield from _secret(path, entry, files)
+        for kind in KINDS:
+            files = {
+                name: scalar(get(definition, "file"))
+                for name, _, definition in items(get(document, kind.section))
+            }
+            for _, _, service in items(services):
+                entries = get(service, kind.section)
+                if isinstance(entries, yaml.SequenceNode):
+                    for entry in entries.value:
+                        yield from _secret(path, entry, files, kind)
 
 
-def _secret(path: str, entry: yaml.Node, files: dict[str, str | None]) -> Iterator[Any]:
+@dataclass(frozen=True)
+class _Kind:
+    section: str  # "secrets" | "configs"
+    directory: str  # where a relative target goes
+    label: str
+    secret: bool
+
+
+KINDS = (
+    _Kind("secrets", SECRETS_DIR, "secret", secret=True),
+    _Kind("configs", "/", "config", secret=False),
+)
+
+
+def _secret(
+    path: str, entry: yaml.Node, files: dict[str, str | None], kind: _Kind
+) -> Iterator[Any]:
     anchor: yaml.Node
     mode_node: yaml.Node | None
     if isinstance(entry, yaml.ScalarNode):
@@ -66,17 +85,17 @@ def _secret(path: str, entry: yaml.Node, files: dict[str, str | None]) -> Iterat
         mode = go_yaml_mode(mode_node, "docker compose", strings_are_octal=True)
         span = span_of(path, mode_node)
     else:
-        reason = "docker compose mounts secrets 0444 when mode is not set"
+        reason = f"docker compose mounts {kind.section} 0444 when mode is not set"
         mode, span = Mode.default(DEFAULT_MODE, reason), span_of(path, anchor)
     file_source = files.get(source)
     notes = [mode.note] if mode.note else []
     if file_source:
         notes.append(_BIND_NOTE)
     yield InstalledFile(
-        dest=posixpath.join(SECRETS_DIR, target or source),
+        dest=posixpath.join(kind.directory, target or source),
         mode=mode.value,
         mode_source=mode.source,
-        tool="docker compose secret",
+        tool=f"docker compose {kind.label}",
         span=span,
         owner=uid or "root",
         group=gid or "root",
@@ -84,6 +103,6 @@ def _secret(path: str, entry: yaml.Node, files: dict[str, str | None]) -> Iterat
         raw_mode=mode.raw,
         source=file_source,
         mode_note="; ".join(notes),
-        secret_hint=f"compose secret {source}",
+        secret_hint=f"compose secret {source}" if kind.secret else "",
         writes=False,  # mounted into a container that starts fresh, not written on a host
     )

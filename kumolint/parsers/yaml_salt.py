@@ -16,6 +16,7 @@ facts (handler `salt:<state id>`), and a file state watched by one (`watch`, `li
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -142,6 +143,34 @@ def _facts(path: str, states: list[_State]) -> Iterator[Any]:
                 if module == "service":
                     notifies.append(f"salt:{target.id if target else ref}")
             yield _installed(path, state, tuple(dict.fromkeys(notifies)))
+        elif state.module == "file" and state.function == "directory":
+            yield from _directory_files(path, state)
+
+
+def _directory_files(path: str, state: _State) -> Iterator[InstalledFile]:
+    """`file.directory` with `file_mode` and `recurse: [mode]` chmods every file inside."""
+    file_mode = state.args.get("file_mode")
+    recurse = {scalar(n) for n in _sequence(state.args.get("recurse"))}
+    if file_mode is None or "mode" not in recurse:
+        return
+    text = scalar(file_mode) or ""
+    mode = Mode.unknown(_restore(text)) if _FILLER in text else salt_mode(file_mode)
+    yield InstalledFile(
+        dest=posixpath.join(_restore(state.name), "*"),
+        mode=mode.value,
+        mode_source=mode.source,
+        tool="salt file.directory",
+        span=span_of(path, file_mode),
+        owner=_plain(state.text("user")),
+        group=_plain(state.text("group")),
+        raw_mode=mode.raw,
+        mode_note=mode.note,
+        writes=False,
+    )
+
+
+def _plain(text: str | None) -> str | None:
+    return text if text and _FILLER not in text and not is_template(text) else None
 
 
 def _installed(path: str, state: _State, notifies: tuple[str, ...]) -> InstalledFile:
@@ -165,8 +194,8 @@ def _installed(path: str, state: _State, notifies: tuple[str, ...]) -> Installed
         mode_source=mode.source,
         tool=f"salt file.{state.function}",
         span=span,
-        owner=owner if owner and _FILLER not in owner and not is_template(owner) else None,
-        group=group if group and _FILLER not in group and not is_template(group) else None,
+        owner=_plain(owner),
+        group=_plain(group),
         default_reason=mode.reason,
         raw_mode=mode.raw,
         source=_restore(state.text("source") or "") or None,

@@ -373,3 +373,12 @@ def test_huge_decimal_modes_are_unknown_not_an_exception(digits: str) -> None:
     node = yaml.ScalarNode(INT_TAG, digits)
     assert go_yaml_mode(node, "nfpm", strings_are_octal=False).value is None
     assert ansible_mode(node, "copy").source in ("explicit", "unknown")
+
+
+def test_recursive_directory_mode_applies_to_the_files_inside() -> None:
+    text = (
+        "- file: {path: /opt/kumomta/etc/dkim, state: directory, recurse: yes, mode: '0755'}\n"
+        "- file: {path: /opt/kumomta/etc/dkim, state: directory, mode: '0755'}\n"
+    )
+    (fact,) = installed(text)
+    assert (fact.dest, fact.mode, fact.writes) == ("/opt/kumomta/etc/dkim/*", 0o755, False)

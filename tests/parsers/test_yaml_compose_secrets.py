@@ -94,3 +94,17 @@ def test_not_compose_yields_nothing() -> None:
 def test_bad_input_never_raises(text: str) -> None:
     for fact in parse(PATH, text):
         assert isinstance(fact, (InstalledFile, ParseError))
+
+
+def test_configs_default_to_0444_at_the_root_and_are_not_secret_by_themselves() -> None:
+    text = (
+        "services:\n  kumod:\n    configs:\n      - policy\n"
+        "      - {source: env, target: /etc/default/kumomta}\n"
+        "configs:\n  policy: {file: ./init.lua}\n  env: {file: ./kumomta.env}\n"
+    )
+    documents, _ = compose(PATH, text)
+    found = [f for f in extract(PATH, documents) if isinstance(f, InstalledFile)]
+    assert [(f.dest, f.mode, f.tool, f.secret_hint) for f in found] == [
+        ("/policy", 0o444, "docker compose config", ""),
+        ("/etc/default/kumomta", 0o444, "docker compose config", ""),
+    ]

@@ -148,3 +148,19 @@ def test_bad_input_never_raises(text: str) -> None:
     for fact in parse(PATH, text):
         assert isinstance(fact, (InstalledFile, ServiceRestart, ParseError))
     assert time.perf_counter() - started < 5
+
+
+def test_directory_with_recursive_file_mode() -> None:
+    text = (
+        "/opt/kumomta/etc/dkim:\n  file.directory:\n    - user: kumod\n    - group: kumod\n"
+        "    - dir_mode: 750\n    - file_mode: 644\n    - recurse:\n      - user\n      - mode\n"
+        "/opt/kumomta/etc/other:\n  file.directory:\n    - file_mode: 644\n"
+    )
+    (fact,) = facts(text)
+    assert (fact.dest, fact.mode, fact.owner, fact.writes) == (
+        "/opt/kumomta/etc/dkim/*",
+        0o644,
+        "kumod",
+        False,
+    )
+    assert fact.span == Span(PATH, 6, 18, 6, 21)
