@@ -226,3 +226,19 @@ def test_kl103_fingerprint_survives_adding_one_missing_variable(tmp_path: Path) 
     )
     assert before[0].message != after[0].message
     assert before[0].fingerprint == after[0].fingerprint
+
+
+@pytest.mark.parametrize(
+    ("text", "reference"),
+    (
+        ("/run/secrets/api_token", True),
+        ("./secrets/api_token", True),
+        ("~/.config/app/token", True),
+        ("/single", False),
+        ("/x8Kq2Lm9Vb4Nc7Xz1Qw5Er8Ty3Ui6Op0/Asd", False),  # a token that starts with /
+    ),
+)
+def test_file_references_are_not_secrets(text: str, reference: bool) -> None:
+    from kumolint.rules._env import is_file_reference
+
+    assert is_file_reference(text) is reference

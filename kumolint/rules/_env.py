@@ -46,7 +46,7 @@ ENV_FILE_DIALECTS = frozenset(
 )
 # Dialects whose assignments belong to an owner (a service, a container, a Secret's name).
 OWNED_DIALECTS = frozenset({"compose", "k8s-secret", "k8s-configmap", "k8s-env"})
-_PATH_LIKE = re.compile(r"(?:/[A-Za-z0-9._-]{1,40}){2,}/?")
+_PATH_LIKE = re.compile(r"(?:\.{1,2}|~)?(?:/[A-Za-z0-9._-]{1,40}){2,}/?")
 # Where KumoMTA's units (or the PING8 drop-in) read their environment from.
 _KUMOMTA_ENV_DEST = re.compile(
     r"/etc/default/(?:kumomta|kumod)|/opt/kumomta/etc/(?!kumoproxy)[^/]+\.env"
@@ -173,7 +173,9 @@ def role_of(name: str, config: Config, roles: Iterable[str]) -> str | None:
 def is_file_reference(text: str) -> bool:
     """`/run/secrets/api_token`: a path to where the secret lives, not the secret."""
     stripped = text.strip()
-    return bool(_PATH_LIKE.fullmatch(stripped)) and not is_high_entropy(stripped.replace("/", ""))
+    if not _PATH_LIKE.fullmatch(stripped):
+        return False
+    return not any(is_high_entropy(segment) for segment in stripped.split("/"))
 
 
 def pair_directory(view: EnvFileView) -> str | None:
