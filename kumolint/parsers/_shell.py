@@ -397,6 +397,7 @@ class Context:
     umask: int = DEFAULT_UMASK
     prefix: str = ""  # tool prefix: "Dockerfile RUN ", "%install ", ...
     normalize: Callable[[str], str] = normalize_path
+    macros: Callable[[str], str] | None = None  # RPM macro expansion of every word
 
 
 class ShellModel:
@@ -473,8 +474,12 @@ class ShellModel:
     # ----- commands
 
     def execute(self, command: Command) -> None:
-        words = self.strip_prefixes(command.words)
-        if words and words[0].expands:
+        words = command.words
+        if self.context.macros is not None:
+            expand_macros = self.context.macros
+            words = [replace(w, text=expand_macros(w.text)) if "%" in w.text else w for w in words]
+        words = self.strip_prefixes(words)
+        if words and (words[0].expands or " " in words[0].text):
             first = self.expand(words[0])
             split = [replace(first, text=part) for part in first.text.split()]
             words = split + words[1:] if split else words

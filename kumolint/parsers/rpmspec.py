@@ -53,6 +53,15 @@ STANDARD_MACROS = {
     "_initrddir": "/etc/rc.d/init.d",
     "buildroot": "",
     "_buildrootdir": "",
+    "__install": "install",
+    "__cp": "cp",
+    "__mv": "mv",
+    "__chmod": "chmod",
+    "__chown": "chown",
+    "__cat": "cat",
+    "__sed": "sed",
+    "__mkdir_p": "mkdir -p",
+    "__mkdir": "mkdir",
 }
 _SECTION = re.compile(
     r"%(package|description|prep|build|install|check|clean|files|changelog|pre|post|preun"
@@ -125,19 +134,21 @@ def analyze_spec(path: str, text: str, start: int, end: int, index: LineIndex) -
     def normalize(raw: str) -> str:
         return normalize_path(expand(raw))
 
-    build = ShellModel(path, text, index, Context(prefix="%install ", normalize=normalize))
+    build = ShellModel(
+        path, text, index, Context(prefix="%install ", normalize=normalize, macros=expand)
+    )
     for name, _, body_start, body_end in sections:
         if name == "install":
             build.run(body_start, body_end)
     yield from build.errors
-    target = ShellModel(path, text, index, Context(normalize=normalize))
+    target = ShellModel(path, text, index, Context(normalize=normalize, macros=expand))
     for name, args, body_start, body_end in sections:
         if name == "files" and " -f " not in f" {args} ":
             for state in _files_section(text, body_start, body_end, build, expand):
                 target.files[state.dest] = state
     for name, _, body_start, body_end in sections:
         if name in _SCRIPTLETS:
-            target.context = Context(prefix=f"%{name} ", normalize=normalize)
+            target.context = Context(prefix=f"%{name} ", normalize=normalize, macros=expand)
             target.run(body_start, body_end)
             target.restarts.extend(_restart_macros(path, text, body_start, body_end, index))
     yield from target.facts()

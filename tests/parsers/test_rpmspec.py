@@ -136,3 +136,20 @@ def test_bad_input_never_raises(text: str) -> None:
 def test_fuzzed_spec_never_raises(text: str) -> None:
     result = facts(text)
     assert all(isinstance(f, InstalledFile | ServiceRestart | ParseError) for f in result)
+
+
+def test_install_macros_in_command_names() -> None:
+    text = (
+        "%install\n"
+        "%{__mkdir_p} %{buildroot}%{_sysconfdir}/default\n"
+        "%{__install} -p -m 0640 kumomta.env %{buildroot}%{_sysconfdir}/default/kumomta\n"
+        "%{__cp} dkim.key %{buildroot}/opt/kumomta/etc/dkim/a.key\n"
+        "%files\n"
+        "%{_sysconfdir}/default/kumomta\n"
+        "/opt/kumomta/etc/dkim/a.key\n"
+    )
+    found = files(text)
+    assert {d: (f.mode, f.span.line) for d, f in found.items()} == {
+        "/etc/default/kumomta": (0o640, 3),
+        "/opt/kumomta/etc/dkim/a.key": (0o644, 4),
+    }
