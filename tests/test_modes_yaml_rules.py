@@ -259,3 +259,11 @@ def test_kl401_loop_item_mode(tmp_path: Path) -> None:
     (finding,) = run(tmp_path, "KL401", {TASKS: task})
     assert finding.span.line == 3
     assert "/etc/default/kumomta" in finding.message
+
+
+def test_kl401_recursive_chmod_of_the_dkim_directory(tmp_path: Path) -> None:
+    task = "- file: {path: /opt/kumomta/etc/dkim, state: directory, recurse: yes, mode: '0755'}\n"
+    (finding,) = run(tmp_path, "KL401", {TASKS: task})
+    assert "/opt/kumomta/etc/dkim/*" in finding.message
+    fine = task.replace("'0755'", "u=rwX,g=rX,o=")
+    assert run(tmp_path / "fine", "KL401", {TASKS: fine}) == []
