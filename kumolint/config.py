@@ -234,11 +234,12 @@ class _Reader:
         import ipaddress
 
         values = self.strings(key, ())
-        for value in values:
+        for number, value in enumerate(values, start=1):
             try:
                 ipaddress.ip_network(value, strict=False)
             except ValueError:
-                raise self.error(key, f"{value!r} is not an IP address or network") from None
+                # The value is not echoed: a config error must not print what was pasted there.
+                raise self.error(key, f"entry {number} is not an IP address or network") from None
         return values
 
     def per_file_ignores(self) -> dict[str, tuple[str, ...]]:

@@ -152,7 +152,7 @@ def test_output_file(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
         pytest.param('select = ["E501"]\n', "not a rule code", id="bad code"),
         pytest.param("[rules.KL106]\nmax = 3\n", "unknown option 'max'", id="bad rule option"),
         pytest.param("[roles]\nbanana = []\n", "roles.banana: unknown role", id="bad role"),
-        pytest.param('mta-ips = ["mx1"]\n', "not an IP address", id="bad ip"),
+        pytest.param('mta-ips = ["mx1"]\n', "entry 1 is not an IP address", id="bad ip"),
         pytest.param("select = [\n", "invalid TOML", id="broken toml"),
     ),
 )
