@@ -27,7 +27,9 @@ POPULATED_ENV = (
     "PING8_WEBHOOK_TOKEN=9f2c61d0a7b84e53b1c6d2e8f4a09b7c\n"
     "PING8_WEBHOOK_URL=https://app.yourdomain.com/api/kumo/events\n"
 )
-PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+PRIVATE_KEY = (
+    "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +58,16 @@ def _run(cmd: list[str], repo: Path, home: Path) -> subprocess.CompletedProcess[
     return subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=900)
 
 
-def test_try_repo_blocks_staged_private_key(tmp_path: Path, pre_commit_home: Path) -> None:
+def test_try_repo_blocks_staged_populated_env_file(tmp_path: Path, pre_commit_home: Path) -> None:
     repo = _repo_with_staged_secrets(tmp_path)
     result = _run(["pre-commit", "try-repo", str(ROOT), "kumolint"], repo, pre_commit_home)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
-    assert "keys/dkim.key:1:1: KL106" in output
     assert "Failed" in output
-    assert "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" not in output
+    assert "etc/default/kumomta:1:21: KL101 [error] PING8_WEBHOOK_TOKEN" in output
+    assert "keys/dkim.key:1:1: KL106" in output
+    for secret in ("9f2c61d0a7b84e53b1c6d2e8f4a09b7c", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"):
+        assert secret not in output
 
 
 def test_installed_hook_blocks_the_commit(tmp_path: Path, pre_commit_home: Path) -> None:
@@ -80,6 +84,7 @@ def test_installed_hook_blocks_the_commit(tmp_path: Path, pre_commit_home: Path)
     result = _run(["git", "commit", "-m", "add deployment"], repo, pre_commit_home)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
+    assert "KL101" in output
     assert "KL106" in output
     log = subprocess.run(["git", "log", "--oneline"], cwd=repo, capture_output=True, text=True)
     assert log.stdout == ""  # nothing was committed
