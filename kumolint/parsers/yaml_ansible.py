@@ -58,6 +58,7 @@ _FREE_FORM_WORD = re.compile(
     r"""(?:\{\{.{0,500}?\}\}|\{%.{0,500}?%\}|"(?:\\.|[^"\\]){0,2000}"|'[^']{0,2000}'|\S)+"""
 )
 _ITEM = re.compile(r"\{\{\s*item(?:\.([A-Za-z_]\w*)|\[['\"]([A-Za-z_]\w*)['\"]\])?\s*\}\}")
+_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\}\}")
 MAX_LOOP_ITEMS = 256
 _LOOP_NOTE = "the mode comes from a loop item, which Ansible templates: quote it ('0640')"
 _KEY_VALUE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
@@ -78,6 +79,7 @@ class _Arg:
 
 Args = dict[str, _Arg]
 Defaults = dict[str, Args]
+Variables = dict[str, yaml.Node]
 
 
 def short_name(module: str) -> str:
@@ -116,9 +118,9 @@ def _looks_like_ansible(document: yaml.SequenceNode) -> bool:
 
 def _walk(path: str, document: yaml.SequenceNode, in_handlers: bool) -> Iterator[Any]:
     seen: set[int] = set()
-    stack: list[tuple[yaml.Node, bool, Defaults]] = [(document, in_handlers, {})]
+    stack: list[tuple[yaml.Node, bool, Defaults, Variables]] = [(document, in_handlers, {}, {})]
     while stack:
-        node, handler, defaults = stack.pop()
+        node, handler, defaults, variables = stack.pop()
         if not isinstance(node, yaml.SequenceNode) or id(node) in seen:
             continue
         seen.add(id(node))
@@ -128,13 +130,23 @@ def _walk(path: str, document: yaml.SequenceNode, in_handlers: bool) -> Iterator
             seen.add(id(entry))
             keys = {key: value for key, _, value in items(entry)}
             scope = _merge_defaults(path, defaults, keys.get("module_defaults"))
+            names = _merge_variables(variables, keys.get("vars"))
             if "hosts" in keys:
-                stack.append((keys.get("handlers", _EMPTY), True, scope))
-                stack.extend((keys.get(name, _EMPTY), False, scope) for name in _PLAY_LISTS)
+                stack.append((keys.get("handlers", _EMPTY), True, scope, names))
+                stack.extend((keys.get(name, _EMPTY), False, scope, names) for name in _PLAY_LISTS)
             elif any(name in keys for name in _BLOCK_LISTS):
-                stack.extend((keys.get(name, _EMPTY), handler, scope) for name in _BLOCK_LISTS)
+                stack.extend(
+                    (keys.get(name, _EMPTY), handler, scope, names) for name in _BLOCK_LISTS
+                )
             else:
-                yield from _task(path, entry, keys, handler, scope)
+                yield from _task(path, entry, keys, handler, scope, names)
+
+
+def _merge_variables(outer: Variables, node: yaml.Node | None) -> Variables:
+    """Play, block and task `vars:` (inner wins). Only literal values are of use here."""
+    if not isinstance(node, yaml.MappingNode):
+        return outer
+    return {**outer, **{key: value for key, _, value in items(node)}}
 
 
 _EMPTY = yaml.SequenceNode("tag:yaml.org,2002:seq", [])
@@ -184,7 +196,12 @@ def _free_form_args(path: str, node: yaml.ScalarNode) -> tuple[Args, str]:
 
 
 def _task(
-    path: str, task: yaml.MappingNode, keys: dict[str, yaml.Node], handler: bool, scope: Defaults
+    path: str,
+    task: yaml.MappingNode,
+    keys: dict[str, yaml.Node],
+    handler: bool,
+    scope: Defaults,
+    variables: Variables,
 ) -> Iterator[Any]:
     found = _module_of(path, task, keys)
     if found is None:
@@ -195,8 +212,10 @@ def _task(
     local_defaults = _merge_defaults(path, scope, keys.get("module_defaults"))
     key_span = span_of(path, key_node)
     if module in _FILE_MODULES:
+        names = _merge_variables(variables, keys.get("vars"))
         for variant in _loop_variants(path, args, keys):
-            yield from _installed_file(path, module, key_span, variant, keys, local_defaults)
+            resolved = {name: _resolve(path, arg, names) for name, arg in variant.items()}
+            yield from _installed_file(path, module, key_span, resolved, keys, local_defaults)
     elif module in _SERVICE_MODULES:
         yield from _service_restart(path, module, key_span, args, keys, handler)
     elif module in _COMMAND_MODULES:
@@ -277,6 +296,28 @@ def _fill(path: str, arg: _Arg, fields: dict[str | None, yaml.Node]) -> _Arg:
         return arg
     node = yaml.ScalarNode(STR_TAG, filled, arg.node.start_mark, arg.node.end_mark, style='"')
     return _Arg(node, arg.span(path), arg.key_column, from_loop=True)
+
+
+def _resolve(path: str, arg: _Arg, variables: Variables) -> _Arg:
+    """`{{ name }}` of a literal variable from the same file: its node (whole value) or text."""
+    text = scalar(arg.node)
+    if not variables or text is None or "{{" not in text:
+        return arg
+    whole = _VARIABLE.fullmatch(text.strip())
+    if whole and isinstance(variables.get(whole[1]), yaml.ScalarNode):
+        value = variables[whole[1]]
+        if not is_template(scalar(value) or ""):
+            return _Arg(value, None, arg.key_column, from_loop=arg.from_loop)
+
+    def splice(match: re.Match[str]) -> str:
+        value = scalar(variables.get(match[1]))
+        return value if value is not None and not is_template(value) else match[0]
+
+    filled = _VARIABLE.sub(splice, text)
+    if filled == text:
+        return arg
+    node = yaml.ScalarNode(STR_TAG, filled, arg.node.start_mark, arg.node.end_mark, style='"')
+    return _Arg(node, arg.span(path), arg.key_column, from_loop=arg.from_loop)
 
 
 def _text(arg: _Arg | None) -> str | None:

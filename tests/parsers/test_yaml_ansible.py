@@ -382,3 +382,24 @@ def test_recursive_directory_mode_applies_to_the_files_inside() -> None:
     )
     (fact,) = installed(text)
     assert (fact.dest, fact.mode, fact.writes) == ("/opt/kumomta/etc/dkim/*", 0o755, False)
+
+
+def test_literal_vars_from_play_and_task_fill_dest_and_mode() -> None:
+    text = """\
+- hosts: mta
+  vars:
+    env_file: /etc/default/kumomta
+    env_mode: 0644
+  tasks:
+    - template: {src: env.j2, dest: "{{ env_file }}", mode: "{{ env_mode }}"}
+    - template: {src: env.j2, dest: "{{ env_file }}", mode: "{{ env_mode }}"}
+      vars:
+        env_mode: "0600"
+    - template: {src: env.j2, dest: "{{ role_var }}", mode: "{{ role_mode }}"}
+"""
+    found = installed(text, "site.yml")
+    assert [(f.dest, f.mode, f.span.line) for f in found] == [
+        ("/etc/default/kumomta", 0o644, 4),  # the mode is set where the variable is
+        ("/etc/default/kumomta", 0o600, 9),
+        ("{{ role_var }}", None, 10),  # role defaults live in another file: unknown
+    ]
