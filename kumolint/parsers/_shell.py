@@ -366,7 +366,7 @@ def normalize_path(text: str) -> str:
     path = re.sub(r"/{2,}", "/", path)
     if path.startswith("./"):
         path = path[2:]
-    return path
+    return path.rstrip("/") or path
 
 
 # --------------------------------------------------------------------------- the model
@@ -446,7 +446,8 @@ class ShellModel:
     def facts(self) -> Iterator[InstalledFile | ServiceRestart | ParseError]:
         yield from self.errors
         for state in self.files.values():
-            yield self.installed_file(state)
+            if state.dest not in self.directories:
+                yield self.installed_file(state)
         yield from self.restarts
 
     def installed_file(self, state: FileState) -> InstalledFile:

@@ -466,3 +466,14 @@ def test_fuzzed_shell_never_raises(text: str) -> None:
     assert all(isinstance(f, InstalledFile | ServiceRestart | ParseError) for f in facts)
     for fact in facts:
         assert 1 <= fact.span.line <= text.count("\n") + 1
+
+
+def test_directories_are_not_reported() -> None:
+    text = (
+        "install -d -m 2770 /opt/kumomta/etc/dkim\n"
+        "chmod 755 /opt/kumomta/etc/dkim/\n"
+        "mkdir -p /srv/app\n"
+        "chmod 755 /srv/app\n"
+        "install -m 0600 k /opt/kumomta/etc/dkim/\n"
+    )
+    assert modes(text) == {"/opt/kumomta/etc/dkim/k": 0o600}
