@@ -267,3 +267,59 @@ def test_kl401_recursive_chmod_of_the_dkim_directory(tmp_path: Path) -> None:
     assert "/opt/kumomta/etc/dkim/*" in finding.message
     fine = task.replace("'0755'", "u=rwX,g=rX,o=")
     assert run(tmp_path / "fine", "KL401", {TASKS: fine}) == []
+
+
+# --- KL404/KL405 over unit text embedded in YAML manifests ---------------------------
+
+UNIT = (
+    "[Unit]\nDescription=KumoMTA\n[Service]\n"
+    "ExecStart=/opt/kumomta/sbin/kumod --policy /opt/kumomta/etc/policy/init.lua --user kumod\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    (
+        ({"systemd/kumomta.service": UNIT}, ["warning"]),
+        (
+            {
+                "systemd/kumomta.service": UNIT,
+                TASKS: "- copy:\n    dest: /etc/systemd/system/kumomta.service.d/env.conf\n"
+                "    content: |\n      [Service]\n      EnvironmentFile=/etc/default/kumomta\n",
+            },
+            [],
+        ),
+        (
+            {
+                "systemd/kumomta.service": UNIT,
+                "roles/kumomta/templates/override.conf.j2": "[Service]\n"
+                "EnvironmentFile=-/etc/default/kumomta\n",
+            },
+            ["note"],
+        ),
+        (
+            {
+                "user-data": "#cloud-config\nwrite_files:\n"
+                "  - path: /etc/systemd/system/kumomta.service\n    content: |\n"
+                + "".join(f"      {line}\n" for line in UNIT.splitlines())
+            },
+            ["warning"],
+        ),
+    ),
+)
+def test_kl405_sees_units_written_by_manifests(
+    tmp_path: Path, files: dict[str, str], expected: list[str]
+) -> None:
+    findings = run(tmp_path, "KL405", files)
+    assert [f.severity.value for f in findings] == expected
+
+
+def test_kl404_in_unit_text_written_by_cloud_init(tmp_path: Path) -> None:
+    text = (
+        "#cloud-config\nwrite_files:\n"
+        "  - path: /etc/systemd/system/kumomta.service.d/token.conf\n    content: |\n"
+        "      [Service]\n      Environment=PING8_WEBHOOK_TOKEN=Zk3q9vB2xR7mT1pL8sW4nY6cH0dJ5aE\n"
+    )
+    (finding,) = run(tmp_path, "KL404", {"user-data": text})
+    assert (finding.span.line, finding.span.column) == (6, 19)
+    assert "PING8_WEBHOOK_TOKEN" in finding.message
