@@ -39,6 +39,7 @@ UNIT_SUFFIXES = (
     ".automount",
     ".device",
 )
+EXEC_UNIT_SUFFIXES = (".service", ".socket", ".mount", ".swap")
 TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".in", ".tpl", ".tmpl", ".template", ".erb")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SECTION = re.compile(r"\[([^\]]*)\]")
@@ -53,7 +54,8 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v
 @parser(
     "systemd",
     globs=(
-        *(f"*{suffix}" for suffix in UNIT_SUFFIXES),
+        # Only unit types that run processes can carry Environment=/EnvironmentFile=.
+        *(f"*{suffix}" for suffix in EXEC_UNIT_SUFFIXES),
         *(f"*.service{suffix}" for suffix in TEMPLATE_SUFFIXES),
         "*.service.d/*.conf",
         "*.service.d/*.conf.j2",
