@@ -33,6 +33,7 @@ class InstalledFile:
     known_bits: int = 0o7777
     owner_span: Span | None = None  # where owner/group were set, when not at `span`
     writes: bool = True  # the content is written here (False for chmod/chown-only facts)
+    write_span: Span | None = None  # where the content is last written, when not at `span`
 
 
 @dataclass(frozen=True, slots=True)

@@ -388,6 +388,15 @@ class FileState:
     owner_at: tuple[int, int] | None = None
     writes: bool = False
     secret_hint: str = ""
+    written_at: tuple[int, int] | None = None  # the last command that wrote the content
+
+    def __post_init__(self) -> None:
+        if self.writes and self.written_at is None:
+            self.written_at = (self.start, self.end)
+
+    def wrote(self, start: int, end: int) -> None:
+        self.writes = True
+        self.written_at = (start, end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,6 +479,7 @@ class ShellModel:
             owner_span=owner_span,
             writes=state.writes,
             secret_hint=state.secret_hint,
+            write_span=self.index.span(self.path, *state.written_at) if state.written_at else None,
         )
 
     # ----- commands
@@ -552,11 +562,11 @@ class ShellModel:
         dest = self.context.normalize(raw)
         state = self.files.get(dest)
         if state is not None:
-            state.writes = True
+            state.wrote(start, end)
             return
         if append:
             self.files[dest] = FileState(dest, UNKNOWN, "unknown", self.tool(">>"), start, end)
-            self.files[dest].writes = True
+            self.files[dest].wrote(start, end)
             return
         mode = 0o666 & ~self.umask
         reason = f"a file created by shell redirection gets 0666 minus umask {self.umask:03o}"
@@ -725,7 +735,7 @@ class ShellModel:
     def copy(self, command: Command, source: str, dest: str, *, keep: bool, tool: str) -> None:
         previous = self.files.get(dest)
         if previous is not None and not keep:
-            previous.writes = True
+            previous.wrote(*self.at(command))
             previous.source = source
             return
         origin = self.files.get(self.context.normalize(source))
@@ -758,7 +768,10 @@ class ShellModel:
             if origin is None:
                 self.copy(command, source, dest, keep=True, tool="mv")
             else:
-                self.files[dest] = replace(origin, dest=dest, start=command.start, end=command.end)
+                moved = replace(origin, dest=dest, start=command.start, end=command.end)
+                if moved.writes:
+                    moved.wrote(command.start, command.end)
+                self.files[dest] = moved
 
     def cmd_touch(self, command: Command, name: Word, args: list[Word]) -> None:
         for word in args:
@@ -767,6 +780,7 @@ class ShellModel:
                 if dest not in self.files:
                     self.write(word.text, command.start, command.end)
                     self.files[dest].writes = False
+                    self.files[dest].written_at = None
                     self.files[dest].tool = self.tool("touch")
                     self.files[
                         dest
@@ -789,7 +803,7 @@ class ShellModel:
             if state is None:
                 state = FileState(dest, UNKNOWN, "unknown", self.tool("sed -i"), *self.at(command))
                 self.files[dest] = state
-            state.writes = True
+            state.wrote(*self.at(command))
 
     def at(self, command: Command) -> tuple[int, int]:
         return command.start, command.end
@@ -893,6 +907,7 @@ class ShellModel:
             owner=owner.text,
             group=group.text,
             writes=previous is not None and previous.writes,
+            written_at=previous.written_at if previous is not None else None,
         )
 
     def cmd_ssh(self, command: Command, name: Word, args: list[Word]) -> None:

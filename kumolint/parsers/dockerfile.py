@@ -178,7 +178,7 @@ def _copy(
             )
         state.source = source_name
         state.owner, state.group = owner or None, group
-        state.writes = True
+        state.wrote(start, end)
         model.files[target] = state
 
 

@@ -3,9 +3,10 @@
 ## Why is this bad?
 systemd reads `EnvironmentFile=` only when it starts the service, and the policy reads
 `os.getenv` only in a fresh process. A script, postinst or playbook that writes new values
-into the env file without a `systemctl restart kumomta` (or an Ansible handler that does it)
-leaves the old webhook token and proxy settings in force until some unrelated restart, which
-is the "forgot to reload the service" mistake from the deployment document. Image builds
+into the env file without a later `systemctl restart kumomta` (or an Ansible handler that
+does it) leaves the old webhook token and proxy settings in force until some unrelated
+restart, which is the "forgot to reload the service" mistake from the deployment document.
+Image builds
 (Dockerfile) are not checked: a container starts fresh. Neither are files a debhelper package
 ships (`debian/rules`, `<pkg>.default`): the generated postinst restarts the service on
 upgrade. RPM specs need `%systemd_postun_with_restart` or a restart in a scriptlet.
@@ -38,7 +39,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from kumolint.facts.modes import InstalledFile, ServiceRestart
-from kumolint.finding import Severity
+from kumolint.finding import Severity, Span
 from kumolint.model import RepoModel
 from kumolint.registry import Report, rule
 from kumolint.rules._modes import DEFAULT_ENV_FILES, matches, restart_scope, restarts_kumomta
@@ -46,6 +47,7 @@ from kumolint.rules._modes import DEFAULT_ENV_FILES, matches, restart_scope, res
 # Image builds start the service fresh; debhelper packages get a generated postinst that
 # restarts the service on upgrade (dh_installsystemd/dh_installinit).
 _RESTARTED_BY_THE_TOOL = ("Dockerfile", "dh_", "debian/rules")
+_ORDER_FREE = ("rpm", "%")
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def check(model: RepoModel, options: Options) -> Iterator[Report]:
     restarts = [r for r in model.of(ServiceRestart) if restarts_kumomta(r)]
     handlers = {r.handler for r in model.of(ServiceRestart) if r.handler is not None}
     kumo_handlers = {r.handler for r in restarts if r.handler is not None}
-    scopes = {restart_scope(r.span.path) for r in restarts if r.handler is None}
+    plain = [r for r in restarts if r.handler is None]
     for fact in model.of(InstalledFile):
         if not fact.writes or not matches(fact.dest, options.env_files):
             continue
@@ -69,10 +71,23 @@ def check(model: RepoModel, options: Options) -> Iterator[Report]:
             for name in fact.notifies
         ):
             continue
-        if restart_scope(fact.span.path) in scopes:
+        written = fact.write_span or fact.span
+        if any(_restarts_after(restart, fact, written) for restart in plain):
             continue
         yield Report(
-            fact.span,
+            written,
             f"{fact.dest} is written here but nothing restarts or reloads kumomta afterwards",
             key=fact.dest,
         )
+
+
+def _restarts_after(restart: ServiceRestart, fact: InstalledFile, written: Span) -> bool:
+    """In the same script a restart must come after the write; across files order is unknown.
+
+    RPM scriptlets run after the files are installed wherever they stand in the spec.
+    """
+    if restart_scope(restart.span.path) != restart_scope(fact.span.path):
+        return False
+    if restart.span.path != written.path or fact.tool.startswith(_ORDER_FREE):
+        return True
+    return (restart.span.line, restart.span.column) >= (written.line, written.column)

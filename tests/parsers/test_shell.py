@@ -477,3 +477,13 @@ def test_directories_are_not_reported() -> None:
         "install -m 0600 k /opt/kumomta/etc/dkim/\n"
     )
     assert modes(text) == {"/opt/kumomta/etc/dkim/k": 0o600}
+
+
+def test_write_span_is_the_last_write_not_the_last_chmod() -> None:
+    text = "cp a /etc/default/kumomta\nchmod 600 /etc/default/kumomta\nsed -i s/a/b/ /x\n"
+    found = files(text)
+    fact = found["/etc/default/kumomta"]
+    assert (fact.span.line, fact.write_span) == (2, Span("scripts/deploy.sh", 1, 1, 1, 26))
+    assert found["/x"].write_span == Span("scripts/deploy.sh", 3, 1, 3, 17)
+    touched = files("touch /etc/t\nchmod 600 /etc/t\n")["/etc/t"]
+    assert (touched.writes, touched.write_span) == (False, None)
