@@ -151,8 +151,14 @@ class FactCache:
             return None
         try:
             return [
-                Route(str(name), tuple(str(p) for p in patterns), int(flags), bool(piggyback))
-                for name, patterns, flags, piggyback in self._stored_routes
+                Route(
+                    str(name),
+                    tuple(str(p) for p in patterns),
+                    int(flags),
+                    bool(piggyback),
+                    str(module),
+                )
+                for name, patterns, flags, piggyback, module in self._stored_routes
             ]
         except (TypeError, ValueError):
             return None
@@ -178,7 +184,7 @@ class FactCache:
         names: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """Write the entries this run used (and only those: the pack never grows stale)."""
-        table = [[r.name, list(r.patterns), r.flags, r.piggyback] for r in routes]
+        table = [[r.name, list(r.patterns), r.flags, r.piggyback, r.module] for r in routes]
         routing = {"paths": paths_digest, "names": {p: list(n) for p, n in (names or {}).items()}}
         if self._signing_key is None:
             return

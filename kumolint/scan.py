@@ -10,7 +10,9 @@ always assembled in path order.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
+import pkgutil
 import re
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -18,12 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import kumolint.parsers as parsers_package
 from kumolint.cache import FactCache, Unserializable, encode, entry_key
 from kumolint.cache import decode as decode_facts
 from kumolint.config import Config
 from kumolint.finding import Span
 from kumolint.model import InlineIgnore, ParseError, RepoFile, RepoModel, SkippedFile
-from kumolint.parsers import Parser, load_parsers
+from kumolint.parsers import PARSERS, Parser, load_parsers
 
 BINARY_SNIFF_BYTES = 8192
 # Below this much parsing work, starting worker processes costs more than it saves.
@@ -119,7 +122,7 @@ def build_model(
                 results[repo_file.path] = FileResult(repo_file.path, cached)
                 continue
         pending.append(_Job(repo_file.path, data, names, key))
-    for result in _parse_all(pending, config.max_file_size, jobs):
+    for result in _parse_all(pending, config.max_file_size, jobs, table.routes):
         results[result.path] = result
     if fact_cache is not None:
         for job in pending:
@@ -151,6 +154,7 @@ class Route:
     patterns: tuple[str, ...]
     flags: int
     piggyback: bool
+    module: str = ""  # where the parse function lives ("" when unknown: load them all)
 
 
 class Router:
@@ -177,6 +181,7 @@ class Router:
                     tuple(x.pattern for x in p.patterns),
                     p.patterns[0].flags if p.patterns else 0,
                     p.piggyback,
+                    getattr(p.parse, "__module__", ""),
                 )
                 for p in parsers.values()
             ]
@@ -261,17 +266,43 @@ def _open_cache(root: Path) -> FactCache | None:
     return fact_cache if fact_cache.enabled else None
 
 
-def _parse_all(pending: Sequence[_Job], max_size: int, jobs: int | None) -> list[FileResult]:
+def _parse_all(
+    pending: Sequence[_Job], max_size: int, jobs: int | None, routes: Sequence[Route]
+) -> list[FileResult]:
     if not pending:
         return []  # everything came from the cache: no parser module is imported
     workers = _worker_count(pending, jobs)
     if workers <= 1:
-        parsers = load_parsers()
+        parsers = parsers_named({n for job in pending for n in job.parser_names}, routes)
         return [
             parse_bytes(job.path, job.data, [parsers[n] for n in job.parser_names], max_size)
             for job in pending
         ]
     return _parse_in_processes(pending, max_size, workers)
+
+
+# Modules that register parts of another module's parser: every YAML extractor plugs into the
+# one YAML parser, so parsing YAML needs all of them.
+_COMPANIONS = {"kumolint.parsers.yaml_documents": "kumolint.parsers.yaml_"}
+
+
+def parsers_named(names: set[str], routes: Sequence[Route]) -> dict[str, Parser]:
+    """The parsers called `names`, importing only their modules (the hook path re-parses a
+    file or two; importing every parser module would cost more than parsing them)."""
+    chosen = [r for r in routes if r.name in names]
+    modules = {r.module for r in chosen}
+    if len(chosen) != len(names) or not all(m.startswith("kumolint.parsers.") for m in modules):
+        return load_parsers()
+    for module in sorted(modules):
+        importlib.import_module(module)
+        prefix = _COMPANIONS.get(module)
+        if prefix is not None:
+            for info in pkgutil.iter_modules(parsers_package.__path__, "kumolint.parsers."):
+                if info.name.startswith(prefix):
+                    importlib.import_module(info.name)
+    if not names <= PARSERS.keys():
+        return load_parsers()
+    return {name: PARSERS[name] for name in sorted(names)}
 
 
 def _worker_count(pending: Sequence[_Job], jobs: int | None) -> int:

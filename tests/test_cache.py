@@ -211,3 +211,53 @@ def test_router_agrees_with_parsers_for() -> None:
             assert router.names_for(prefix + path) == expected, prefix + path
             routed += bool(expected)
     assert routed > 20
+
+
+_PARTIAL = """
+import hashlib, json, sys
+from kumolint.scan import Route, parse_bytes, parsers_named
+name, routes, samples = json.loads(sys.stdin.read())
+parsers = parsers_named({name}, [Route(*route) for route in routes])
+facts = [repr(parse_bytes(p, t.encode(), [parsers[name]], 10**7).facts) for p, t in samples]
+print(hashlib.sha256(repr(facts).encode()).hexdigest())
+"""
+
+
+def test_importing_only_the_needed_parser_modules_gives_the_same_facts() -> None:
+    """The hook path imports just the modules of the parsers it needs: each parser, alone in
+    a fresh interpreter, must extract exactly what it extracts with every module loaded (a
+    parser that depends on registrations made by other modules would differ here)."""
+    import hashlib
+    import os
+    import sys
+
+    from kumolint.scan import parse_bytes
+    from tests.conftest import ROOT
+
+    parsers = load_parsers()
+    routes = Router.of(parsers).routes
+    table = [[r.name, list(r.patterns), r.flags, r.piggyback, r.module] for r in routes]
+    files = sorted(p for p in FIXTURES.rglob("*") if p.is_file())
+    compared = 0
+    for name, parser in parsers.items():
+        samples: list[tuple[str, str]] = []
+        for file in files:
+            inner = file.relative_to(FIXTURES).as_posix().split("/", 2)[-1]
+            if parser.wants(inner) and len(samples) < 6:
+                samples.append((inner, file.read_bytes().decode("utf-8", "replace")))
+        if not samples:
+            continue
+        full = [repr(parse_bytes(p, t.encode(), [parser], 10**7).facts) for p, t in samples]
+        expected = hashlib.sha256(repr(full).encode()).hexdigest()
+        alone = subprocess.run(
+            [sys.executable, "-c", _PARTIAL],
+            input=json.dumps([name, table, samples]),
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            timeout=120,
+            check=True,
+        )
+        assert alone.stdout.strip() == expected, name
+        compared += 1
+    assert compared >= 8
