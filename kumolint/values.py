@@ -41,6 +41,8 @@ _TEMPLATE = re.compile(
     r"|\{\{.*\}\}|\{%.*%\}|%\([^)]+\)[sd]"
     r"|^@[A-Za-z_]+@$|^__[A-Z0-9_]+__$|^\(\(.*\)\)$|^vault:|^secret:|^ENC\[|^!vault"
     r"|^\$ANSIBLE_VAULT|^arn:aws:secretsmanager:|^projects/[^/]+/secrets/|^op://|^sops:"
+    # kumolint.parsers._yaml.TEMPLATE_FILLER: a blanked {{ ... }} of a Helm/Jinja template
+    r"|\u2422"
 )
 DOCUMENTATION_NETWORKS = tuple(
     ipaddress.ip_network(n)
@@ -88,10 +90,30 @@ def secret_kind(text: str) -> str:
     return "high-entropy" if is_high_entropy(text) else "literal"
 
 
+# Something every detect-secrets pattern that `known_format` uses needs to match (one
+# alternative per plugin pattern, same case rules): text with none of these cannot match any,
+# so the import of detect-secrets (a third of a second) and its scan are skipped. Checked
+# against the installed plugins by tests/test_values_known_format.py.
+_VENDOR_SHAPE = re.compile(
+    r"A3T|ABIA|ACCA|AKIA|ASIA"  # AWS access key id
+    r"|AKC[a-zA-Z0-9]{10}|AP[\dA-F][a-zA-Z0-9]{8}"  # Artifactory
+    r"|AccountKey="  # Azure storage
+    r"|[\w-]\.[\w-]{6}\."  # Discord bot token
+    r"|gh[pousr]_|gl[a-z]+-|GR1348941"  # GitHub, GitLab
+    r"|eyJ|-us[0-9]|_authToken=|T3BlbkFJ|PRIVATE KEY|PuTTY-User-Key-File-2|pypi-AgE"
+    r"|SG\.|sq0csp-|k_live_|\d:|AC[a-z0-9]{32}|SK[a-z0-9]{32}"
+    r"|[0-9]\.[0-9]"  # public IPv4
+    # keyword-anchored patterns (AWS secret, Cloudant, IBM, SoftLayer) and Slack, any case
+    r"|(?i:key|pw|pass|token|cloudant|softlayer|xox|slack)"
+)
+
+
 def known_format(text: str) -> str | None:
     """The name of the vendor format `text` matches, using detect-secrets' plugins (lazily)."""
     if text.startswith("-----BEGIN") and "PRIVATE KEY" in text:
         return "private key"
+    if not _VENDOR_SHAPE.search(text):
+        return None
     try:
         from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
         from detect_secrets.plugins.base import RegexBasedDetector
