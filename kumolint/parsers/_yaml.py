@@ -11,6 +11,7 @@ documents and returns facts (Ansible tasks, Kubernetes objects, compose files ..
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -87,6 +88,51 @@ def _too_deep(path: str, text: str, loader_class: Any) -> ParseError | None:
     except yaml.YAMLError:
         return None  # compose() reports the syntax error with its position
     return None
+
+
+_TEMPLATE_OPEN = re.compile(r"\{[{%#]")
+_TEMPLATE_CLOSE = {"{{": "}}", "{%": "%}", "{#": "#}"}
+# Stands for a template expression ({{ ... }}); no mode, path, key or secret is made of it.
+TEMPLATE_FILLER = "\u2422"
+
+
+def is_templated(text: str) -> bool:
+    """Jinja or Go-template markup (Ansible, Salt, Helm): the file is not YAML until rendered."""
+    return "{{" in text or "{%" in text or "{#" in text
+
+
+def blank_templates(text: str) -> str:
+    """Template markup blanked without moving anything: expressions become filler, statements,
+    comments and lines holding nothing but one action become spaces; newlines stay. Linear
+    time: an unclosed tag ends the scan (a regex would retry from every later `{{`)."""
+    pieces: list[str] = []
+    position = 0
+    while True:
+        start = _TEMPLATE_OPEN.search(text, position)
+        if start is None:
+            break
+        opener = start[0]
+        end = text.find(_TEMPLATE_CLOSE[opener], start.end())
+        if end == -1:
+            break
+        end += 2
+        line_start = text.rfind("\n", 0, start.start()) + 1
+        line_end = text.find("\n", end)
+        alone = (
+            not text[line_start : start.start()].strip()
+            and not text[end : len(text) if line_end == -1 else line_end].strip()
+        )
+        filler = TEMPLATE_FILLER if opener == "{{" and not alone else " "
+        pieces.append(text[position : start.start()])
+        pieces.append(re.sub(r"[^\n]", filler, text[start.start() : end]))
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def restore_templates(text: str) -> str:
+    """Filler back to a visible template marker, for paths and messages."""
+    return re.sub(f"{TEMPLATE_FILLER}+", "{{ … }}", text)
 
 
 def span_of(path: str, node: yaml.Node) -> Span:

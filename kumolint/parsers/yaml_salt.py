@@ -17,7 +17,6 @@ facts (handler `salt:<state id>`), and a file state watched by one (`watch`, `li
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,11 +26,17 @@ import yaml
 from kumolint.facts.modes import InstalledFile, ServiceRestart
 from kumolint.parsers import parser
 from kumolint.parsers._modes_yaml import Mode, is_template, salt_mode
-from kumolint.parsers._yaml import compose, items, scalar, span_of
+from kumolint.parsers._yaml import (
+    TEMPLATE_FILLER,
+    blank_templates,
+    compose,
+    is_templated,
+    items,
+    restore_templates,
+    scalar,
+    span_of,
+)
 
-_JINJA_OPEN = re.compile(r"\{[{%#]")
-_JINJA_CLOSE = {"{{": "}}", "{%": "%}", "{#": "#}"}
-_FILLER = "\u2422"  # stands for a Jinja expression; no mode, path or key is made of it
 _FILE_FUNCTIONS = frozenset({"managed", "copy", "serialize", "decode"})
 _WATCH = ("watch", "listen", "onchanges")
 _WATCH_IN = ("watch_in", "listen_in", "onchanges_in")
@@ -66,40 +71,13 @@ def parse(path: str, text: str) -> Iterator[Any]:
     first = text.lstrip().partition("\n")[0]
     if first.startswith("#!") and "yaml" not in first:
         return  # a Python, pyobjects or other renderer: not YAML
-    templated = "{{" in text or "{%" in text or "{#" in text
-    source = _blank_jinja(text) if templated else text
+    templated = is_templated(text)
+    source = blank_templates(text) if templated else text
     documents, errors = compose(path, source)
     if not templated:
         yield from errors
     states = [s for document in documents for s in _states(document)]
     yield from sorted(_facts(path, states), key=lambda fact: (fact.span.line, fact.span.column))
-
-
-def _blank_jinja(text: str) -> str:
-    """Statements and comments become spaces, expressions filler; newlines stay. Linear time:
-    an unclosed tag ends the scan (a regex would retry from every later `{{`)."""
-    pieces: list[str] = []
-    position = 0
-    while True:
-        start = _JINJA_OPEN.search(text, position)
-        if start is None:
-            break
-        opener = start[0]
-        end = text.find(_JINJA_CLOSE[opener], start.end())
-        if end == -1:
-            break
-        end += 2
-        filler = _FILLER if opener == "{{" else " "
-        pieces.append(text[position : start.start()])
-        pieces.append(re.sub(r"[^\n]", filler, text[start.start() : end]))
-        position = end
-    pieces.append(text[position:])
-    return "".join(pieces)
-
-
-def _restore(text: str) -> str:
-    """Filler back to a visible Jinja marker, for paths and messages."""
-    return re.sub(f"{_FILLER}+", "{{ … }}", text)
 
 
 def _sequence(node: yaml.Node | None) -> list[yaml.Node]:
@@ -154,9 +132,11 @@ def _directory_files(path: str, state: _State) -> Iterator[InstalledFile]:
     if file_mode is None or "mode" not in recurse:
         return
     text = scalar(file_mode) or ""
-    mode = Mode.unknown(_restore(text)) if _FILLER in text else salt_mode(file_mode)
+    mode = (
+        Mode.unknown(restore_templates(text)) if TEMPLATE_FILLER in text else salt_mode(file_mode)
+    )
     yield InstalledFile(
-        dest=posixpath.join(_restore(state.name), "*"),
+        dest=posixpath.join(restore_templates(state.name), "*"),
         mode=mode.value,
         mode_source=mode.source,
         tool="salt file.directory",
@@ -170,13 +150,16 @@ def _directory_files(path: str, state: _State) -> Iterator[InstalledFile]:
 
 
 def _plain(text: str | None) -> str | None:
-    return text if text and _FILLER not in text and not is_template(text) else None
+    return text if text and TEMPLATE_FILLER not in text and not is_template(text) else None
 
 
 def _installed(path: str, state: _State, notifies: tuple[str, ...]) -> InstalledFile:
     mode_node = state.args.get("mode")
-    if mode_node is not None and _FILLER in (scalar(mode_node) or ""):
-        mode, span = Mode.unknown(_restore(scalar(mode_node) or "")), span_of(path, mode_node)
+    if mode_node is not None and TEMPLATE_FILLER in (scalar(mode_node) or ""):
+        mode, span = (
+            Mode.unknown(restore_templates(scalar(mode_node) or "")),
+            span_of(path, mode_node),
+        )
     elif mode_node is not None:
         mode, span = salt_mode(mode_node), span_of(path, mode_node)
     else:
@@ -189,7 +172,7 @@ def _installed(path: str, state: _State, notifies: tuple[str, ...]) -> Installed
         hint = "show_changes: False"
     owner, group = state.text("user"), state.text("group")
     return InstalledFile(
-        dest=_restore(state.name),
+        dest=restore_templates(state.name),
         mode=mode.value,
         mode_source=mode.source,
         tool=f"salt file.{state.function}",
@@ -198,7 +181,7 @@ def _installed(path: str, state: _State, notifies: tuple[str, ...]) -> Installed
         group=_plain(group),
         default_reason=mode.reason,
         raw_mode=mode.raw,
-        source=_restore(state.text("source") or "") or None,
+        source=restore_templates(state.text("source") or "") or None,
         notifies=notifies,
         mode_note=mode.note,
         secret_hint=hint,
