@@ -96,6 +96,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--quiet", action="store_true", help="no summary on stderr")
     check.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="do not read or write the per-file fact cache in .kumolint_cache/",
+    )
+    check.add_argument(
+        "--jobs",
+        type=_positive,
+        help="parse with this many processes (default: one per core for large repos)",
+    )
+    check.add_argument(
         "--staged",
         action="store_true",
         help="lint the index (staged) version of the staged files, not the working tree",
@@ -149,6 +160,16 @@ def _audit_arguments(parser: argparse.ArgumentParser, formats: list[str]) -> Non
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value
+
+
 def _codes(text: str) -> tuple[str, ...]:
     codes = tuple(c.strip().upper() for c in text.split(",") if c.strip())
     for code in codes:
@@ -190,12 +211,14 @@ def _check(rules: Mapping[str, Rule], args: argparse.Namespace) -> int:
             raise UsageError(str(error)) from None
         scope = {p for p in snapshot.staged if scope is None or _under(p, scope)}
         try:
-            scan = build_model(root, snapshot.files, config, reader=snapshot.reader)
+            scan = build_model(
+                root, snapshot.files, config, reader=snapshot.reader, jobs=args.jobs
+            )
         finally:
             snapshot.close()
     else:
         files, skipped = repo_files(root)
-        scan = build_model(root, files, config, skipped=skipped)
+        scan = build_model(root, files, config, skipped=skipped, cache=args.cache, jobs=args.jobs)
     result = engine.run(scan.model, rules, config, scope=scope)
     errors = scan.internal_errors + result.internal_errors
     for problem in errors:

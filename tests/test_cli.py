@@ -237,3 +237,16 @@ def test_python_dash_m_entry_point(repo: Path) -> None:
     )
     assert result.returncode == 1
     assert "KL106" in result.stdout
+
+
+def test_cache_and_jobs_flags(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(repo), "--no-cache", "--jobs", "1"]) == 1
+    serial = capsys.readouterr().out
+    assert not (repo / ".kumolint_cache").exists()
+    assert main(["check", str(repo), "--jobs", "2"]) == 1
+    assert capsys.readouterr().out == serial
+    assert (repo / ".kumolint_cache").is_dir()
+    assert main(["check", str(repo)]) == 1  # warm cache
+    assert capsys.readouterr().out == serial
+    with pytest.raises(SystemExit):
+        main(["check", str(repo), "--jobs", "0"])
