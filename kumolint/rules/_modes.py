@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from kumolint.facts.env import EnvAssignment
 from kumolint.facts.keys import PemBlock
@@ -110,6 +110,21 @@ def secret_reason(
     if pem_key and not _looks_public(dest, source_path(fact, model.files), model):
         return "it matches secret-paths"
     return None
+
+
+def exposed_secret_files(
+    model: RepoModel, mode_source: str
+) -> Iterator[tuple[InstalledFile, str]]:
+    """(fact, why it is secret) for each secret file whose final mode, set the way
+    `mode_source` says ("explicit" or "default"), lets others read or write it."""
+    sources = secret_sources(model)
+    later = later_explicit(model)
+    for fact in model.of(InstalledFile):
+        if fact.mode_source != mode_source or not exposure(fact):
+            continue
+        reason = secret_reason(fact, model, sources)
+        if reason is not None and not superseded(fact, later):
+            yield fact, reason
 
 
 def _looks_public(dest: str, source: str | None, model: RepoModel) -> bool:

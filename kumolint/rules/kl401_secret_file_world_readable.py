@@ -36,31 +36,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kumolint.facts.modes import InstalledFile
 from kumolint.finding import Severity
 from kumolint.model import RepoModel
 from kumolint.registry import NoOptions, Report, rule
-from kumolint.rules._modes import (
-    exposure,
-    later_explicit,
-    note,
-    render_mode,
-    secret_reason,
-    secret_sources,
-    superseded,
-)
+from kumolint.rules._modes import exposed_secret_files, exposure, note, render_mode
 
 
 @rule(id="KL401", name="secret-file-world-readable", severity=Severity.ERROR)
 def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
-    sources = secret_sources(model)
-    later = later_explicit(model)
-    for fact in model.of(InstalledFile):
-        if fact.mode_source != "explicit" or not exposure(fact):
-            continue
-        reason = secret_reason(fact, model, sources)
-        if reason is None or superseded(fact, later):
-            continue
+    for fact, reason in exposed_secret_files(model, "explicit"):
         yield Report(
             fact.span,
             f"{fact.dest} gets mode {render_mode(fact)} from {fact.tool}, {exposure(fact)}"

@@ -36,30 +36,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kumolint.facts.modes import InstalledFile
 from kumolint.finding import Severity
 from kumolint.model import RepoModel
 from kumolint.registry import NoOptions, Report, rule
-from kumolint.rules._modes import (
-    exposure,
-    later_explicit,
-    note,
-    render_mode,
-    secret_reason,
-    secret_sources,
-    superseded,
-)
+from kumolint.rules._modes import exposed_secret_files, exposure, note, render_mode
 
 
 @rule(id="KL402", name="secret-file-mode-implicit", severity=Severity.ERROR)
 def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
-    sources = secret_sources(model)
-    later = later_explicit(model)
-    for fact in model.of(InstalledFile):
-        if fact.mode_source != "default" or not exposure(fact):
-            continue
-        if secret_reason(fact, model, sources) is None or superseded(fact, later):
-            continue
+    for fact, _reason in exposed_secret_files(model, "default"):
         default = fact.default_reason or f"{fact.tool} default"
         yield Report(
             fact.span,
