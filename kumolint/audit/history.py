@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kumolint import engine
-from kumolint.audit import git
+from kumolint.audit import git, lint
 from kumolint.audit.progress import Progress
 from kumolint.audit.relevance import needed_parsers
 from kumolint.config import Config
 from kumolint.finding import Finding
-from kumolint.model import RepoFile, RepoModel
 from kumolint.parsers import Parser, load_parsers, parsers_for
 from kumolint.registry import Rule
-from kumolint.scan import parse_bytes
 
 # The rules an audit runs by default: they judge one file alone and find secrets, so a hit
 # in any old version means a credential to rotate. Whole-repo rules (a variable missing
@@ -88,6 +85,7 @@ def audit(
     history: bool = True,
     since: str | None = None,
     progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> AuditResult:
     progress = progress or Progress(enabled=False)
     git.git(root, "rev-parse", "--git-dir")  # GitError outside a repository
@@ -140,7 +138,7 @@ def audit(
     if walk.commits:
         result.first_date = min(c.date for c in walk.commits)
         result.last_date = max(c.date for c in walk.commits)
-    found = _lint_versions(root, walk, config, rules, routes, result, progress)
+    found = _lint_versions(root, walk, config, rules, routes, result, progress, jobs)
     _conclude(walk, found, head_tree, result)
     return result
 
@@ -192,33 +190,36 @@ def _lint_versions(
     routes: Mapping[str, list[Parser]],
     result: AuditResult,
     progress: Progress,
+    jobs: int | None = None,
 ) -> dict[Pair, list[Finding]]:
     found: dict[Pair, list[Finding]] = {}
     progress.phase("files", len(walk.first_seen))
-    done = 0
-    for blob in git.read_blobs(root, list(walk.paths_of), config.max_file_size):
-        for path in walk.paths_of[blob.oid]:
-            done += 1
-            if blob.data is None:
-                if blob.problem.startswith(("unreadable", "missing")):
-                    result.problems.append(f"{path} (blob {blob.oid[:12]}): {blob.problem}")
-                else:
-                    result.skipped.append(Skipped(path, blob.oid, blob.problem))
-                continue
-            parsed = parse_bytes(path, blob.data, routes[path], config.max_file_size)
-            result.internal_errors.extend(parsed.internal_errors)
-            if parsed.skipped:
-                result.skipped.append(Skipped(path, blob.oid, parsed.skipped))
-                continue
+    linter = lint.Linter(config, rules, routes)
+    workers = lint.worker_count(len(walk.first_seen), jobs)
+    results = lint.lint_all(linter, _jobs(root, walk, config), workers)
+    for done, linted in enumerate(results, start=1):
+        job = linted.job
+        if job.problem:
+            if job.problem.startswith(("unreadable", "missing")):
+                result.problems.append(f"{job.path} (blob {job.oid[:12]}): {job.problem}")
+            else:
+                result.skipped.append(Skipped(job.path, job.oid, job.problem))
+        result.internal_errors.extend(linted.internal_errors)
+        if linted.skipped:
+            result.skipped.append(Skipped(job.path, job.oid, linted.skipped))
+        if linted.parsed:
             result.versions += 1
-            model = RepoModel.build(config, [RepoFile(path)], parsed.facts, parsed=[path])
-            run = engine.run(model, rules, config)
-            result.internal_errors.extend(run.internal_errors)
-            if run.findings:
-                found[(blob.oid, path)] = run.findings
+        if linted.findings:
+            found[(job.oid, job.path)] = linted.findings
         progress.update(done)
     progress.close()
     return found
+
+
+def _jobs(root: Path, walk: _Walk, config: Config) -> Iterator[lint.Job]:
+    for blob in git.read_blobs(root, list(walk.paths_of), config.max_file_size):
+        for path in walk.paths_of[blob.oid]:
+            yield lint.Job(blob.oid, path, blob.data, blob.problem if blob.data is None else "")
 
 
 def _conclude(
