@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from kumolint.facts.dns import DnsRecord, InventoryValue, MtaHost
 from kumolint.facts.env import EnvAssignment
 from kumolint.facts.lua import EgressPath, EgressSource, Source
-from kumolint.finding import Span
+from kumolint.finding import Related, Span
 from kumolint.model import RepoModel
 from kumolint.parsers.ansible_inventory import EGRESS_VARIABLES, HELO_VARIABLES
 from kumolint.rules._spf import IpAddress, normalise_name, repo_records
@@ -32,6 +32,10 @@ class KnownIp:
     origin: str  # said in messages: "KUMOPROXY_PUBLIC_IP", "ansible_host of mta1" ...
     span: Span | None = None  # None for the config
     direct: bool = False  # an MTA IP a policy source sends from without a proxy
+
+    def related(self, role: str) -> tuple[Related, ...]:
+        """Where this IP was learnt, as the related location of a finding."""
+        return (Related(self.span, f"{role} from {self.origin}"),) if self.span else ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -582,3 +582,17 @@ def sending_records(records: list[DnsRecord]) -> Iterator[DnsRecord]:
             parsed.redirect is not None
         ):
             yield record
+
+
+def evaluations(
+    model: RepoModel, addresses: Iterable[IpAddress]
+) -> Iterator[tuple[DnsRecord, str, IpAddress, Evaluation]]:
+    """(record, owner without the trailing dot, address, result) for every SPF record of a
+    sending domain in the repo and every address: what the KL50x rules judge."""
+    wanted = list(addresses)
+    records = repo_records(model)
+    view = DnsView.of(records)
+    for record in sending_records(records):
+        owner = record.owner_fqdn.rstrip(".")
+        for address in wanted:
+            yield record, owner, address, evaluate(address, record.owner_fqdn, view, record.txt)

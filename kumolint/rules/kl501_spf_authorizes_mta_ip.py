@@ -50,11 +50,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kumolint.finding import Related, Severity
+from kumolint.finding import Severity
 from kumolint.model import RepoModel
 from kumolint.registry import NoOptions, Report, rule
-from kumolint.rules._ips import egress_ips, mta_ips, proxy_in_use
-from kumolint.rules._spf import DnsView, evaluate, repo_records, sending_records
+from kumolint.rules._ips import KnownIp, egress_ips, mta_ips, proxy_in_use
+from kumolint.rules._spf import IpAddress, evaluations
 
 
 @rule(id="KL501", name="spf-authorizes-mta-ip", severity=Severity.ERROR)
@@ -62,22 +62,17 @@ def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
     if not proxy_in_use(model):
         return
     egress = {ip.address for ip in egress_ips(model)}
-    candidates = [ip for ip in mta_ips(model) if not ip.direct and ip.address not in egress]
-    if not candidates:
-        return
-    records = repo_records(model)
-    view = DnsView.of(records)
-    for record in sending_records(records):
-        owner = record.owner_fqdn.rstrip(".")
-        for ip in candidates:
-            result = evaluate(ip.address, record.owner_fqdn, view, record.txt)
-            if result.result != "pass" or result.term is None:
-                continue
-            related = (Related(ip.span, f"MTA IP from {ip.origin}"),) if ip.span else ()
-            yield Report(
-                record.span,
-                f"SPF record of {owner} authorizes MTA host IP {ip.address} "
-                f"({result.term.text}) while mail leaves through KumoProxy",
-                key=f"{owner} {ip.address}",
-                related=related,
-            )
+    candidates: dict[IpAddress, KnownIp] = {}
+    for ip in mta_ips(model):
+        if not ip.direct and ip.address not in egress:
+            candidates.setdefault(ip.address, ip)
+    for record, owner, address, result in evaluations(model, candidates):
+        if result.result != "pass" or result.term is None:
+            continue
+        yield Report(
+            record.span,
+            f"SPF record of {owner} authorizes MTA host IP {address} "
+            f"({result.term.text}) while mail leaves through KumoProxy",
+            key=f"{owner} {address}",
+            related=candidates[address].related("MTA IP"),
+        )

@@ -45,48 +45,43 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kumolint.finding import Related, Severity
+from kumolint.finding import Severity
 from kumolint.model import RepoModel
 from kumolint.registry import NoOptions, Report, rule
-from kumolint.rules._ips import egress_ips, is_routable, mta_ips
-from kumolint.rules._spf import DnsView, evaluate, repo_records, sending_records
+from kumolint.rules._ips import KnownIp, egress_ips, is_routable, mta_ips
+from kumolint.rules._spf import IpAddress, evaluations
 
 
 @rule(id="KL502", name="spf-missing-egress-ip", severity=Severity.ERROR)
 def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
-    required = [ip for ip in egress_ips(model) if is_routable(ip)]
-    required += [ip for ip in mta_ips(model) if ip.direct and is_routable(ip)]
-    if not required:
-        return
-    records = repo_records(model)
-    view = DnsView.of(records)
-    for record in sending_records(records):
-        owner = record.owner_fqdn.rstrip(".")
-        for ip in required:
-            result = evaluate(ip.address, record.owner_fqdn, view, record.txt)
-            if result.result == "pass":
-                continue
-            related = (Related(ip.span, f"egress IP from {ip.origin}"),) if ip.span else ()
-            key = f"{owner} {ip.address}"
-            if result.result == "indeterminate":
-                why = f"{result.term.text} cannot be resolved" if result.term else result.reason
-                yield Report(
-                    record.span,
-                    f"SPF record of {owner} may not authorize egress IP {ip.address}: "
-                    f"{why} from the repo",
-                    key=key,
-                    related=related,
-                    severity=Severity.NOTE,
-                )
-                continue
-            how = (
-                f"{result.term.text} gives {result.result}"
-                if result.term
-                else f"no term matches: {result.result}"
-            )
+    required: dict[IpAddress, KnownIp] = {}
+    for ip in egress_ips(model) + [ip for ip in mta_ips(model) if ip.direct]:
+        if is_routable(ip):
+            required.setdefault(ip.address, ip)
+    for record, owner, address, result in evaluations(model, required):
+        if result.result == "pass":
+            continue
+        related = required[address].related("egress IP")
+        key = f"{owner} {address}"
+        if result.result == "indeterminate":
+            why = f"{result.term.text} cannot be resolved" if result.term else result.reason
             yield Report(
                 record.span,
-                f"SPF record of {owner} does not authorize egress IP {ip.address} ({how})",
+                f"SPF record of {owner} may not authorize egress IP {address}: "
+                f"{why} from the repo",
                 key=key,
                 related=related,
+                severity=Severity.NOTE,
             )
+            continue
+        how = (
+            f"{result.term.text} gives {result.result}"
+            if result.term
+            else f"no term matches: {result.result}"
+        )
+        yield Report(
+            record.span,
+            f"SPF record of {owner} does not authorize egress IP {address} ({how})",
+            key=key,
+            related=related,
+        )
