@@ -24,6 +24,7 @@ import importlib
 import importlib.util
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -238,10 +239,25 @@ class FactCache:
         self._stored_routing = routing if isinstance(routing, dict) else {}
 
     def _prepare_directory(self) -> None:
-        self.directory.mkdir(mode=0o700, exist_ok=True)
+        """Create (or check) the directory; refuse one that is not ours to write secrets into.
+
+        A repository could commit `.kumolint_cache` as a symlink to a world-readable place,
+        or as a directory whose files git would track: the facts hold secrets, so the
+        directory must be a real directory owned by this user, and it must ignore itself.
+        """
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(self.directory, 0o700)
+        info = os.lstat(self.directory)
+        owner = getattr(os, "getuid", lambda: info.st_uid)()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != owner:
+            raise OSError(f"{self.directory} is not a directory of this user")
         os.chmod(self.directory, 0o700)
         ignore = self.directory / ".gitignore"
-        if not ignore.exists():
+        try:
+            ignores_all = "*" in ignore.read_text(encoding="utf-8").split()
+        except (OSError, UnicodeDecodeError):
+            ignores_all = False
+        if not ignores_all or ignore.is_symlink():
             _atomic_write(ignore, b"# kumolint's private fact cache: never commit it\n*\n")
 
     def _remove_other_packs(self) -> None:

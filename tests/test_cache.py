@@ -261,3 +261,30 @@ def test_importing_only_the_needed_parser_modules_gives_the_same_facts() -> None
         assert alone.stdout.strip() == expected, name
         compared += 1
     assert compared >= 8
+
+
+def test_a_symlinked_cache_directory_is_never_written_through(repo: Path, tmp_path: Path) -> None:
+    """A repository may commit `.kumolint_cache` as a link to a world-readable place: the
+    secrets in the facts must not be written there (and its mode must not change)."""
+    elsewhere = tmp_path / "world-readable"
+    elsewhere.mkdir()
+    elsewhere.chmod(0o755)
+    (repo / CACHE_DIR).symlink_to(elsewhere)
+    assert _rule_ids(_scan(repo)) == ["KL106"]
+    assert list(elsewhere.iterdir()) == []
+    assert stat.S_IMODE(elsewhere.stat().st_mode) == 0o755
+
+
+def test_a_committed_cache_directory_is_made_to_ignore_itself(repo: Path) -> None:
+    (repo / CACHE_DIR).mkdir()
+    (repo / CACHE_DIR / ".gitignore").write_text("!facts-*.json\n", encoding="utf-8")
+    _scan(repo)
+    assert "*" in (repo / CACHE_DIR / ".gitignore").read_text(encoding="utf-8").split()
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert CACHE_DIR not in status
