@@ -223,10 +223,23 @@ def paths_digest(paths: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
+_ANY_DIRECTORY = "(?:.*/)?"  # how the registry's globs without a `/` begin
+
+
 def _joined(patterns: tuple[str, ...], flags: int) -> re.Pattern[str]:
+    """One regex matching what any of `patterns` matches.
+
+    `D(A|B)` is `DA|DB`: the common "any directory" prefix is matched once, not once per
+    pattern, which makes routing a large repository several times faster.
+    """
     if not patterns:
         return re.compile("(?!)")
-    return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
+    anywhere = [p[len(_ANY_DIRECTORY) :] for p in patterns if p.startswith(_ANY_DIRECTORY)]
+    rest = [p for p in patterns if not p.startswith(_ANY_DIRECTORY)]
+    parts = [f"(?:{p})" for p in rest]
+    if anywhere:
+        parts.append(_ANY_DIRECTORY + "(?:" + "|".join(f"(?:{p})" for p in anywhere) + ")")
+    return re.compile("|".join(parts), flags)
 
 
 def parse_bytes(path: str, data: bytes, parsers: Sequence[Parser], max_size: int) -> FileResult:
