@@ -11,6 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kumolint.scan
 from kumolint import engine
@@ -288,3 +290,52 @@ def test_a_committed_cache_directory_is_made_to_ignore_itself(repo: Path) -> Non
         check=True,
     ).stdout
     assert CACHE_DIR not in status
+
+
+_PARSERS = load_parsers()
+_ROUTER = Router.of(_PARSERS)
+_PATH_PIECES = st.sampled_from(
+    [
+        "a",
+        "deploy",
+        "etc",
+        "default",
+        "kumomta",
+        ".env",
+        ".ENV",
+        "x.lua",
+        "nginx",
+        ".conf",
+        "Dockerfile",
+        "inventory",
+        "hosts",
+        "debian",
+        "rules",
+        ".yml",
+        ".zone",
+        "db.",
+        ".key",
+        "\n",
+        "ß",
+        "\u017f",  # long s: case-insensitive matching folds it to "s"
+        "é",
+        "..",
+        "",
+        " ",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, database=None, derandomize=True)
+@given(
+    path=st.one_of(
+        st.lists(_PATH_PIECES, min_size=1, max_size=6).map("/".join),
+        st.lists(_PATH_PIECES, min_size=1, max_size=6).map("".join),
+        st.one_of(
+            *(st.from_regex(p, fullmatch=True) for x in _PARSERS.values() for p in x.patterns)
+        ),
+    )
+)
+def test_router_agrees_with_parsers_for_on_any_path(path: str) -> None:
+    expected = tuple(p.name for p in parsers_for(path, _PARSERS))
+    assert _ROUTER.names_for(path) == expected
