@@ -9,11 +9,13 @@ always assembled in path order.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib
 import os
 import pkgutil
 import re
+import stat
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -103,8 +105,8 @@ def build_model(
             continue
         try:
             data = read(repo_file.path)
-        except _TooLarge as too_large:
-            all_skipped.append(SkippedFile(repo_file.path, str(too_large)))
+        except _NotRead as not_read:
+            all_skipped.append(SkippedFile(repo_file.path, str(not_read)))
             continue
         except OSError as error:
             reason = f"cannot be read ({error.strerror or type(error).__name__})"
@@ -435,13 +437,31 @@ def describe_internal_error(where: str, path: str, error: BaseException) -> str:
     return f"internal error in {where} on {path}: {type(error).__name__} at {place}"
 
 
-class _TooLarge(OSError):
-    pass
+class _NotRead(OSError):
+    """A file deliberately not read; the message is the skip reason."""
+
+
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)  # never through a symlink, even one made after discovery
+    | getattr(os, "O_NONBLOCK", 0)  # a FIFO opens at once (and is then refused) instead of hanging
+    | getattr(os, "O_BINARY", 0)
+)
 
 
 def _read_file(full: Path, max_size: int) -> bytes:
-    size = os.stat(full).st_size
-    if size > max_size:
-        raise _TooLarge(f"larger than max-file-size ({max_size} bytes)")
-    with open(full, "rb") as handle:
+    """The file's bytes, checked on the open descriptor itself: discovery looked at the path
+    earlier, and the file may have been swapped for a symlink or a FIFO since."""
+    try:
+        descriptor = os.open(full, _OPEN_FLAGS)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise _NotRead("symlink (not followed)") from None
+        raise
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise _NotRead("not a regular file")
+        if info.st_size > max_size:
+            raise _NotRead(f"larger than max-file-size ({max_size} bytes)")
         return handle.read(max_size + 1)

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import resource
+import signal
 import struct
 import subprocess
 import sys
@@ -180,3 +181,42 @@ def _mount_options(path: Path) -> str:
         if len(fields) >= 4 and str(path).startswith(fields[1]) and len(fields[1]) > len(best[0]):
             best = (fields[1], fields[3])
     return best[1]
+
+
+def _build(root: Path, paths: list[str]) -> Any:
+    from kumolint.config import Config
+    from kumolint.model import RepoFile
+    from kumolint.scan import build_model
+
+    return build_model(root, [RepoFile(p) for p in paths], Config(), cache=False)
+
+
+def test_a_file_swapped_for_a_symlink_after_discovery_is_not_followed(tmp_path: Path) -> None:
+    """Discovery saw a regular file; by the time it is read, it links out of the repo."""
+    outside = write_tree(tmp_path / "outside", {"real.key": KEY}) / "real.key"
+    root = tmp_path / "repo"
+    root.mkdir()
+    os.symlink(outside, root / "swapped.key")
+    scan = _build(root, ["swapped.key"])
+    assert [(s.path, s.reason) for s in scan.model.skipped] == [
+        ("swapped.key", "symlink (not followed)")
+    ]
+    assert scan.model.parsed == frozenset()
+
+
+def test_a_file_swapped_for_a_fifo_after_discovery_does_not_hang(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    os.mkfifo(root / "pipe.key")
+
+    def hung(signum: int, frame: Any) -> None:
+        raise TimeoutError("reading a FIFO blocked")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(HANG_GUARD_SECONDS)
+    try:
+        scan = _build(root, ["pipe.key"])
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert [(s.path, s.reason) for s in scan.model.skipped] == [("pipe.key", "not a regular file")]
