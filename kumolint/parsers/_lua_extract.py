@@ -391,8 +391,13 @@ class _Extractor(LuaScope):
 
     def _event_constructor(self, call: Node) -> Iterator[Webhook]:
         args = self.args(call)
-        event = self.literal(args[0]) if args else None
-        if not event or not event.startswith("make.") or len(args) < 2:
+        if len(args) < 2:
+            return
+        head = self.s.data[args[0].start_byte : args[0].start_byte + 2]
+        if head[:1] in (b"'", b'"') and head[1:] not in (b"m", b"\\"):
+            return  # a quoted event name that cannot start with "make." (most are not)
+        event = self.literal(args[0])
+        if not event or not event.startswith("make."):
             return
         yield self._webhook(event, call, None, None, args[1])
 

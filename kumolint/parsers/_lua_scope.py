@@ -57,6 +57,9 @@ class LuaScope:
         self.named_calls: list[tuple[Node, str]] = []
         self.field_items: list[tuple[Node, str, Node]] = []
         self.assigned: list[tuple[str, Node]] = []
+        self._env_args: tuple[list[int], list[str]] | None = None
+        self._getenv_reads: dict[int, tuple[str, Node] | None] = {}
+        self._pairs: dict[int, list[tuple[Node, Node]]] = {}
 
     # -- collection -------------------------------------------------------------------------
 
@@ -112,7 +115,7 @@ class LuaScope:
 
     def _index(self) -> None:
         for statement in self.assignments:
-            for target, value in pairs_of(statement):
+            for target, value in self.pairs(statement):
                 key = self.path(target)
                 if key is not None:
                     self.assigned.append((key, value))
@@ -168,6 +171,12 @@ class LuaScope:
             return None
         parts.append(self.s.text(node))
         return ".".join(reversed(parts))
+
+    def pairs(self, statement: Node) -> list[tuple[Node, Node]]:
+        key = statement.id
+        if key not in self._pairs:
+            self._pairs[key] = pairs_of(statement)
+        return self._pairs[key]
 
     def literal(self, node: Node | None) -> str | None:
         return string_value(self.s, node) if node is not None else None
@@ -262,11 +271,15 @@ class LuaScope:
         return index < len(self.error_calls) and self.error_calls[index] < node.end_byte
 
     def span_from(self, first: Node, last: Node) -> Span:
-        start = self.s.span(first)
-        end = self.s.span(last)
-        return Span(start.path, start.line, start.column, end.end_line, end.end_column)
+        return self.s.span_between(first, last)
 
     def getenv_name(self, call: Node) -> tuple[str, Node] | None:
+        key = call.id
+        if key not in self._getenv_reads:
+            self._getenv_reads[key] = self._getenv_name(call)
+        return self._getenv_reads[key]
+
+    def _getenv_name(self, call: Node) -> tuple[str, Node] | None:
         if call.type != "function_call" or self.call_name(call) not in self.getenv_names:
             return None
         args = self.args(call)
@@ -364,7 +377,7 @@ class LuaScope:
             if parent.type == "expression_list" and parent.parent is not None:
                 statement = parent.parent
                 if statement.type == "assignment_statement":
-                    for target, value in pairs_of(statement):
+                    for target, value in self.pairs(statement):
                         owner = self.path(target) if value == node else None
                         if owner is not None:
                             return ".".join([owner, *reversed(keys)])
@@ -375,12 +388,15 @@ class LuaScope:
         """Functions that read `os.getenv(<parameter>)`: name -> (errors if unset, has default)."""
         getters: dict[str, tuple[bool, bool]] = {}
         for function in self.functions:
-            parameters = function.child_by_field_name("parameters")
             body = function.child_by_field_name("body")
-            if parameters is None or body is None:
+            # most functions read no environment at all: only those that do need their names
+            if body is None or not self.reads_env_in(body):
                 continue
-            names = [self.s.text(p) for p in parameters.children_by_field_name("name")]
-            if not names or not self.reads_env_of(body, names[0]):
+            parameters = function.child_by_field_name("parameters")
+            if parameters is None:
+                continue
+            names = parameters.children_by_field_name("name")
+            if not names or not self.reads_env_of(body, self.s.text(names[0])):
                 continue
             key: str | None
             if function.type == "function_declaration":
@@ -392,12 +408,34 @@ class LuaScope:
         return getters
 
     def reads_env_of(self, body: Node, variable: str) -> bool:
-        for call in self.calls_in(body):
-            if self.call_name(call) in self.getenv_names:
+        """Does `body` call getenv with `variable` (its whole text) as the only argument?"""
+        return variable in self._getenv_texts(body)
+
+    def reads_env_in(self, body: Node) -> bool:
+        """Does `body` call getenv with one argument at all?"""
+        return bool(self._getenv_texts(body))
+
+    def _getenv_texts(self, body: Node) -> list[str]:
+        if self._env_args is None:
+            self._env_args = self._getenv_arguments()
+        starts, texts = self._env_args
+        low = bisect.bisect_left(starts, body.start_byte)
+        high = bisect.bisect_left(starts, body.end_byte)
+        return texts[low:high]
+
+    def _getenv_arguments(self) -> tuple[list[int], list[str]]:
+        """Start and argument text of every one-argument getenv call, in document order
+        (found once: every function and loop body is checked against them)."""
+        starts: list[int] = []
+        texts: list[str] = []
+        names = self.getenv_names
+        for call, callee in self.named_calls:
+            if callee in names:
                 args = self.args(call)
-                if len(args) == 1 and self.s.text(args[0]) == variable:
-                    return True
-        return False
+                if len(args) == 1:
+                    starts.append(call.start_byte)
+                    texts.append(self.s.text(args[0]))
+        return starts, texts
 
     def calls_in(self, node: Node) -> list[Node]:
         low = bisect.bisect_left(self.call_starts, node.start_byte)

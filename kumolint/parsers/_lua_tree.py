@@ -110,6 +110,15 @@ class LuaSource:
         end_line, end_column = self._position(node.end_point[0], node.end_point[1])
         return Span(self.path, line, column, end_line, end_column)
 
+    def span_between(self, first: Node, last: Node) -> Span:
+        """From the start of `first` to the end of `last`."""
+        if self.ascii:
+            start, end = first.start_point, last.end_point
+            return Span(self.path, start[0] + 1, start[1] + 1, end[0] + 1, end[1] + 1)
+        line, column = self._position(first.start_point[0], first.start_point[1])
+        end_line, end_column = self._position(last.end_point[0], last.end_point[1])
+        return Span(self.path, line, column, end_line, end_column)
+
     def _position(self, row: int, byte_column: int) -> tuple[int, int]:
         if self._line_starts is None:
             starts = [0]
