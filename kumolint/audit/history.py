@@ -112,8 +112,13 @@ def audit(
             if not base.strip():
                 raise git.GitError(f"--since {since}: not a commit in this repository")
             revisions.append(f"^{base.strip()}")
-        total = int(git.git(root, "rev-list", "--count", *revisions, check=False) or 0)
-        progress.phase("commits", total)
+        # counting the commits walks the history once more: only a visible bar needs it
+        counted = (
+            git.git(root, "rev-list", "--count", *revisions, check=False)
+            if progress.enabled
+            else ""
+        )
+        progress.phase("commits", int(counted or 0))
         for commit, changes in git.log(root, revisions):
             _record(walk, commit, changes, config, parsers, needed, routes)
             progress.update(len(walk.commits))

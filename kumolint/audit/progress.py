@@ -20,6 +20,10 @@ class Progress:
         self._shown = 0.0
         self._dirty = False
 
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
     def phase(self, label: str, total: int) -> None:
         self._finish_line()
         self._label, self._total, self._started, self._shown = label, total, time.monotonic(), 0.0

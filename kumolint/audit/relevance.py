@@ -28,20 +28,24 @@ _LOCAL_IMPORT = re.compile(r"from\s+(kumolint(?:\.\w+)+)\s+import\s+\(?([\w\s,]+
 
 def needed_parsers(rules: Iterable[Rule], parsers: Mapping[str, Parser]) -> set[str]:
     """Names of the parsers whose facts some rule in `rules` reads."""
+    seen: dict[str, _Direct] = {}  # shared by every search below: modules overlap a lot
     wanted: set[type] = set()
     for rule in rules:
-        inputs = _facts_of(sys.modules[rule.check.__module__])
+        inputs = _facts_of(sys.modules[rule.check.__module__], seen)
         if not inputs:
             return set(parsers)
         wanted |= inputs
-    return {name for name, p in parsers.items() if _facts_of(_module_of(p.parse)) & wanted}
+    return {name for name, p in parsers.items() if _facts_of(_module_of(p.parse), seen) & wanted}
 
 
 def _module_of(function: Any) -> types.ModuleType:
     return sys.modules[function.__module__]
 
 
-def _facts_of(start: types.ModuleType) -> set[type]:
+_Direct = tuple[set[type], list[types.ModuleType]]
+
+
+def _facts_of(start: types.ModuleType, cache: dict[str, _Direct]) -> set[type]:
     found: set[type] = set()
     seen: set[str] = set()
     pending = [start]
@@ -50,23 +54,35 @@ def _facts_of(start: types.ModuleType) -> set[type]:
         if module.__name__ in seen:
             continue
         seen.add(module.__name__)
-        package = hasattr(module, "__path__")
-        for value in _values(vars(module).values()):
-            if package and inspect.ismodule(value):
-                continue  # a package's namespace lists every imported submodule: not a use
-            owner = getattr(value, "__module__", None) if not inspect.ismodule(value) else None
-            name = value.__name__ if inspect.ismodule(value) else owner
-            if not isinstance(name, str) or not name.startswith("kumolint."):
-                continue
-            if inspect.isclass(value) and name.startswith(_FACT_MODULES):
-                if _is_fact(value):
-                    found.add(value)
-            elif not name.startswith(_FACT_MODULES) and name in sys.modules:
-                pending.append(sys.modules[name])
-        facts, modules = _local_imports(module)
+        if module.__name__ not in cache:
+            cache[module.__name__] = _direct(module)
+        facts, modules = cache[module.__name__]
         found |= facts
         pending.extend(modules)
     return found
+
+
+def _direct(module: types.ModuleType) -> _Direct:
+    """The fact classes `module` itself refers to, and the kumolint modules it uses."""
+    found: set[type] = set()
+    pending: list[types.ModuleType] = []
+    package = hasattr(module, "__path__")
+    for value in _values(vars(module).values()):
+        if package and inspect.ismodule(value):
+            continue  # a package's namespace lists every imported submodule: not a use
+        owner = getattr(value, "__module__", None) if not inspect.ismodule(value) else None
+        name = value.__name__ if inspect.ismodule(value) else owner
+        if not isinstance(name, str) or not name.startswith("kumolint."):
+            continue
+        if inspect.isclass(value) and name.startswith(_FACT_MODULES):
+            if _is_fact(value):
+                found.add(value)
+        elif not name.startswith(_FACT_MODULES) and name in sys.modules:
+            pending.append(sys.modules[name])
+    facts, modules = _local_imports(module)
+    found |= facts
+    pending.extend(modules)
+    return found, pending
 
 
 def _is_fact(kind: type) -> bool:
