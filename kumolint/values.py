@@ -57,7 +57,7 @@ _EXAMPLE_HOST = re.compile(
 
 def is_secret_name(name: str, extra: Iterable[str] = ()) -> bool:
     """Does the variable/key name say it holds a secret (or play a configured secret role)?"""
-    if name in set(extra):
+    if extra and name in set(extra):
         return True
     return bool(SECRET_NAME.search(name)) and not NOT_A_SECRET_NAME.search(name)
 

@@ -203,18 +203,13 @@ class _Extractor(LuaScope):
                 yield from self._secret(key.rpartition(".")[2], value, "local")
 
     def _secret(self, name: str, value: Node, context: str) -> Iterator[SecretLiteral]:
-        if name not in ("key_data", "vault_token") and (
-            name in KEYSOURCE_FIELDS or not is_secret_name(name)
-        ):
+        special = name in ("key_data", "vault_token")
+        if not special and (name in KEYSOURCE_FIELDS or not is_secret_name(name)):
             return
         text = self.literal(value)
         if text is None:
             return
-        if name in ("key_data", "vault_token"):
-            context = name
-        elif name in KEYSOURCE_FIELDS or not is_secret_name(name):
-            return
-        yield SecretLiteral(name, Value(text), self.s.span(value), context)
+        yield SecretLiteral(name, Value(text), self.s.span(value), name if special else context)
 
     # -- HTTP auth --------------------------------------------------------------------------
 
@@ -224,17 +219,23 @@ class _Extractor(LuaScope):
             if method not in ("header", "bearer_auth", "basic_auth"):
                 continue
             args = self.args(call)
+            header = None
+            if method == "header":
+                # most headers are not credentials: decide that before finding span and URL
+                header = self.literal(args[0]) if len(args) >= 2 else None
+                if header is None or not TOKEN_HEADER.fullmatch(header):
+                    continue
+            elif not args:
+                continue
             name_node = call.child_by_field_name("name")
             method_node = name_node.child_by_field_name("method") if name_node else None
             span = self.span_from(method_node or call, call)
             url = self._request_url(call)
-            if method == "header" and len(args) >= 2:
-                header = self.literal(args[0])
-                if header is not None and TOKEN_HEADER.fullmatch(header):
-                    auth = self._auth(header, args[1], span, url)
-                    self.auth.append((call.start_byte, auth))
-                    yield auth
-            elif method == "bearer_auth" and args:
+            if header is not None:
+                auth = self._auth(header, args[1], span, url)
+                self.auth.append((call.start_byte, auth))
+                yield auth
+            elif method == "bearer_auth":
                 token = self.resolve(args[0])
                 if token is not None:
                     auth = HttpAuth("bearer", "Authorization", token, span, url)

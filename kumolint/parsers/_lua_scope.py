@@ -83,31 +83,41 @@ class LuaScope:
         )
         self.call_starts = [c.start_byte for c in self.calls]
         data = self.s.data
+        call_names, methods = self._call_names, self._methods
+        plain_name = _PLAIN_NAME.fullmatch
         for call in self.calls:
             name_node = call.child_by_field_name("name")
             if name_node is None:
                 continue
             if name_node.type == "method_index_expression":
-                self._call_names[call.id] = None
+                call_names[call.id] = None
                 method = name_node.child_by_field_name("method")
-                raw = data[method.start_byte : method.end_byte] if method is not None else b""
+                if method is None:
+                    methods[call.id] = None
+                    continue
+                raw = data[method.start_byte : method.end_byte]
+                # what `method()` gives, known now for every call: later lookups are free
+                methods[call.id] = raw.decode("utf-8", "replace")
                 if raw in _INTERESTING_METHODS:
-                    self._methods[call.id] = raw.decode()
                     self.method_calls.append(call)
                 continue
+            methods[call.id] = None
             raw = data[name_node.start_byte : name_node.end_byte]
-            name = raw.decode() if _PLAIN_NAME.fullmatch(raw) else self.path(name_node)
-            self._call_names[call.id] = name
+            name = raw.decode() if plain_name(raw) else self.path(name_node)
+            call_names[call.id] = name
             if name is not None:
                 self.named_calls.append((call, name))
+        header_hint = _HEADER_HINT.search
         for field in self.fields:
-            name_node = field.child_by_field_name("name")
             value = field.child_by_field_name("value")
-            if name_node is None or value is None:
+            if value is None:
+                continue
+            name_node = field.child_by_field_name("name")
+            if name_node is None:
                 continue
             raw = data[name_node.start_byte : name_node.end_byte]
             # Only string values (secrets) and header-ish names (auth) are looked at later.
-            if value.type != "string" and not _HEADER_HINT.search(raw):
+            if value.type != "string" and not header_hint(raw):
                 continue
             key = raw.decode() if name_node.type == "identifier" else self.literal(name_node)
             if key is not None:
@@ -154,11 +164,13 @@ class LuaScope:
 
     def path(self, node: Node | None) -> str | None:
         """`a`, `a.b.c`, `a['b']` -> "a", "a.b.c", "a.b"; anything else -> None."""
+        if node is None:
+            return None
+        kind = node.type
+        if kind == "identifier":  # the common case
+            return self.s.text(node)
         parts: list[str] = []
-        while node is not None and node.type in (
-            "dot_index_expression",
-            "bracket_index_expression",
-        ):
+        while kind in ("dot_index_expression", "bracket_index_expression"):
             field = node.child_by_field_name("field")
             if field is None or len(parts) > MAX_DEPTH:
                 return None
@@ -167,7 +179,10 @@ class LuaScope:
                 return None
             parts.append(name)
             node = node.child_by_field_name("table")
-        if node is None or node.type != "identifier":
+            if node is None:
+                return None
+            kind = node.type
+        if kind != "identifier":
             return None
         parts.append(self.s.text(node))
         return ".".join(reversed(parts))
