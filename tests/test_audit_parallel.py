@@ -69,3 +69,23 @@ def test_small_histories_are_linted_in_process() -> None:
         assert lint.worker_count(10_000, jobs=4) == 1
     else:
         assert lint.worker_count(3, jobs=4) == 3  # never more workers than versions
+
+
+@needs_fork
+def test_a_failing_worker_stops_the_audit_and_an_early_stop_leaves_no_worker() -> None:
+    import multiprocessing
+
+    from kumolint.config import Config
+
+    jobs = [lint.Job(f"{n:040x}", "policy/init.lua", b"local x = 1\n") for n in range(40)]
+    unrouted = lint.Linter(Config(), {}, {})  # no route for the path: a KeyError in a worker
+    with pytest.raises(KeyError):
+        list(lint.lint_all(unrouted, jobs, 2))
+    routed = lint.Linter(Config(), {}, {"policy/init.lua": []})
+    results = lint.lint_all(routed, jobs, 2)
+    first = next(results)
+    assert first.job.oid == jobs[0].oid
+    assert first.job.data is None
+    assert first.parsed
+    results.close()
+    assert not multiprocessing.active_children()

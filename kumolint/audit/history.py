@@ -88,15 +88,17 @@ def audit(
     jobs: int | None = None,
 ) -> AuditResult:
     progress = progress or Progress(enabled=False)
-    git.git(root, "rev-parse", "--git-dir")  # GitError outside a repository
+    # GitError outside a repository; one call answers both questions
+    shallow = git.git(root, "rev-parse", "--git-dir", "--is-shallow-repository").split()[-1:]
     result = AuditResult(history=history)
     head = git.git(root, "rev-parse", "--verify", "-q", "HEAD^{commit}", check=False).strip()
     result.head = head or None
-    refs = git.git(root, "for-each-ref", "--count=1", "--format=%(objectname)", check=False)
-    if not head and not refs.strip():
-        result.notes.append("the repository has no commits: nothing to audit")
-        return result
-    if git.git(root, "rev-parse", "--is-shallow-repository", check=False).strip() == "true":
+    if not head:
+        refs = git.git(root, "for-each-ref", "--count=1", "--format=%(objectname)", check=False)
+        if not refs.strip():
+            result.notes.append("the repository has no commits: nothing to audit")
+            return result
+    if shallow == ["true"]:
         result.notes.append(
             "shallow clone: commits before the shallow boundary are missing from the audit "
             "(fetch them with `git fetch --unshallow`)"
@@ -126,7 +128,12 @@ def audit(
     if head and (not history or not since):
         # a version HEAD has that the walk did not see as introduced (e.g. without --history)
         changes = [git.Change(mode, oid, path) for path, (mode, oid) in head_tree.items()]
-        head_date = int(git.git(root, "show", "-s", "--format=%at", head).strip() or 0)
+        walked = next((c.date for c in reversed(walk.commits) if c.sha == head), None)
+        head_date = (
+            walked
+            if walked is not None
+            else int(git.git(root, "show", "-s", "--format=%at", head).strip() or 0)
+        )
         _record(
             walk,
             git.Commit(head, head_date),

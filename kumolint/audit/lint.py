@@ -101,9 +101,9 @@ def lint_all(linter: Linter, jobs: Iterable[Job], workers: int) -> Iterator[Lint
         yield from map(linter.lint, jobs)
         return
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
-        workers, context, initializer=_start_worker, initargs=(linter,)
-    ) as pool:
+    pool = ProcessPoolExecutor(workers, context, initializer=_start_worker, initargs=(linter,))
+    finished = False
+    try:
         # The first submit forks every worker: do it before `jobs` starts the thread that
         # feeds git, so no worker is forked while another thread holds a lock.
         pool.submit(int).result()
@@ -114,6 +114,10 @@ def lint_all(linter: Linter, jobs: Iterable[Job], workers: int) -> Iterator[Lint
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
+        finished = True
+    finally:
+        # after an error, an interrupt or an early stop, queued versions are dropped
+        pool.shutdown(wait=True, cancel_futures=not finished)
 
 
 def _chunks(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:
