@@ -339,3 +339,26 @@ _PATH_PIECES = st.sampled_from(
 def test_router_agrees_with_parsers_for_on_any_path(path: str) -> None:
     expected = tuple(p.name for p in parsers_for(path, _PARSERS))
     assert _ROUTER.names_for(path) == expected
+
+
+_ANY_TEXT = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF, categories=None))
+
+
+@settings(max_examples=100, deadline=None, database=None, derandomize=True)
+@given(path=_ANY_TEXT, text=_ANY_TEXT, line=st.integers(1, 10**9), column=st.integers(1, 10**6))
+def test_the_entry_format_round_trips_any_text(
+    path: str, text: str, line: int, column: int
+) -> None:
+    """Paths decoded with surrogateescape and raw values with any code point survive."""
+    from kumolint.cache import decode, encode
+    from kumolint.finding import Related, Severity, Span
+    from kumolint.model import InlineIgnore, ParseError, Value
+
+    facts = [
+        ParseError(text, Span(path, line, column, line + 1, None)),
+        InlineIgnore((text, "KL101"), text, line, Span(path)),
+        Related(Span(path, line), text),
+        {"value": Value(text), "severity": Severity.ERROR, "set": frozenset({text})},
+    ]
+    stored = json.dumps(encode(facts)).encode("ascii")
+    assert decode(json.loads(stored)) == facts
