@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,7 +95,7 @@ def worker_count(versions: int, jobs: int | None = None) -> int:
     return max(1, min(wanted, 8, versions))
 
 
-def lint_all(linter: Linter, jobs: Iterable[Job], workers: int) -> Iterator[Linted]:
+def lint_all(linter: Linter, jobs: Iterable[Job], workers: int) -> Generator[Linted, None, None]:
     """Every job's result, in the order of `jobs`."""
     if workers <= 1:
         yield from map(linter.lint, jobs)
