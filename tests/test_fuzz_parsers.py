@@ -300,3 +300,60 @@ def test_spf_evaluation_terminates_with_a_result(records: dict[str, str], addres
         assert time.monotonic() - started < HANG_GUARD_SECONDS
         assert outcome.result in RESULTS | {"indeterminate"}
         spf.count_lookups(records.get(f"{domain}.", "v=spf1"), view)
+
+
+BIG = 10 * 1024 * 1024 if LONG else 256 * 1024  # the issue's 10 MB case: in the long profile
+GUESSES = (
+    "main.tf",
+    "user-data",
+    "dnsconfig.js",
+    "salt/top.sls",
+    "deploy/.env",
+    "etc/default/kumomta",
+    "x.yml",
+    "Dockerfile",
+    "a.service",
+    "a.sh",
+    "a.spec",
+    "a.toml",
+    "inventory/hosts",
+    "debian/rules",
+    "dns/a.zone",
+    "nginx/nginx.conf",
+    "policy/init.lua",
+    "keys/a.key",
+)
+
+
+def _bad_inputs(sample: str) -> dict[str, bytes]:
+    text = sample or "key = value\n"
+    data = text.encode("utf-8", "surrogatepass")
+    repeated = (data + b"\n") * (BIG // (len(data) + 1) + 1)
+    return {
+        "empty": b"",
+        "invalid UTF-8": b"\xff\xfe\xfa" + data + b"\xc3",
+        "BOM": b"\xef\xbb\xbf" + data,
+        "CRLF": data.replace(b"\n", b"\r\n"),
+        "NUL byte": data[: len(data) // 2] + b"\0" + data[len(data) // 2 :],
+        "NUL after the sniff window": data + b"\n" + b" " * 9000 + b"\0\n",
+        "truncated": data[: max(1, len(data) * 2 // 3)],
+        "very long line": b"x" * (BIG // 4) + b"=" + b"y" * (BIG // 4) + b"\n",
+        "big file": repeated[:BIG],
+    }
+
+
+@pytest.mark.parametrize("name", PARSER_NAMES)
+def test_the_issue_bad_input_set(name: str) -> None:
+    """Empty, invalid UTF-8, BOM, CRLF, NUL, a big file, a very long line, truncated syntax:
+    each gives facts or ParseErrors with positions in the file, never an exception or a hang."""
+    parser = PARSERS[name]
+    samples = SAMPLES[name]
+    path = samples[0][0] if samples else next((g for g in GUESSES if parser.wants(g)), None)
+    if path is None:
+        pytest.skip(f"no sample and no guessed path for {name}: add one to GUESSES")
+    sample = max((text for _, text in samples), key=len, default="")[:20_000]
+    for case, data in _bad_inputs(sample).items():
+        try:
+            check_parse(parser, path, data)
+        except AssertionError as problem:
+            raise AssertionError(f"{name}, {case}: {problem}") from None
