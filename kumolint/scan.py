@@ -35,6 +35,8 @@ BINARY_SNIFF_BYTES = 8192
 PARALLEL_MIN_FILES = 64
 PARALLEL_MIN_BYTES = 1024 * 1024
 MAX_AUTO_WORKERS = 8
+# Files read but not yet parsed are held in memory up to this much, then parsed as a batch.
+BATCH_BYTES = 32 * 1024 * 1024
 CHUNKS_PER_WORKER = 4
 _IGNORE = re.compile(
     r"(?P<lead>#|--|;|//|/\*|<!--)[ \t]*kumolint:[ \t]*ignore\[(?P<codes>[^\]\n]*)\]"
@@ -99,6 +101,18 @@ def build_model(
     all_skipped = list(skipped)
     results: dict[str, FileResult] = {}
     pending: list[_Job] = []
+
+    def parse_pending() -> None:
+        for result in _parse_all(pending, config.max_file_size, jobs, table.routes):
+            results[result.path] = result
+        for job in pending:
+            done = results[job.path]
+            clean = done.skipped is None and not done.internal_errors
+            if fact_cache is not None and job.key is not None and clean:
+                fact_cache.put(job.key, done.facts)
+        pending.clear()
+
+    pending_bytes = 0
     for repo_file in kept:
         names = table.names.get(repo_file.path)
         if not names:
@@ -124,13 +138,12 @@ def build_model(
                 results[repo_file.path] = FileResult(repo_file.path, cached)
                 continue
         pending.append(_Job(repo_file.path, data, names, key))
-    for result in _parse_all(pending, config.max_file_size, jobs, table.routes):
-        results[result.path] = result
+        pending_bytes += len(data)
+        if pending_bytes >= BATCH_BYTES:  # memory stays bounded however big the repository
+            parse_pending()
+            pending_bytes = 0
+    parse_pending()
     if fact_cache is not None:
-        for job in pending:
-            done = results[job.path]
-            if job.key is not None and done.skipped is None and not done.internal_errors:
-                fact_cache.put(job.key, done.facts)
         fact_cache.save(table.routes, table.paths_digest, table.names)
     facts: list[Any] = []
     parsed: list[str] = []

@@ -76,3 +76,24 @@ def test_a_dying_worker_is_an_internal_error_not_a_smaller_model(
     assert scan.internal_errors
     assert all("parser process died" in error for error in scan.internal_errors)
     assert not (root / ".kumolint_cache").exists()
+
+
+def test_big_scans_are_parsed_in_batches_of_bounded_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read-but-unparsed bytes never pile up: the repository is parsed in batches."""
+    monkeypatch.setattr(kumolint.scan, "BATCH_BYTES", 3 * len(KEY))
+    batches: list[int] = []
+    real = kumolint.scan._parse_all
+
+    def recording(pending: Any, *args: Any) -> Any:
+        batches.append(sum(len(job.data) for job in pending))
+        return real(pending, *args)
+
+    monkeypatch.setattr(kumolint.scan, "_parse_all", recording)
+    root = _repo(tmp_path, 10)
+    files, _ = repo_files(root)
+    scan = build_model(root, files, Config(), cache=False, jobs=1)
+    assert len(scan.model.parsed) == 10
+    assert max(batches) <= 3 * len(KEY)
+    assert sum(batches) == 10 * len(KEY)
