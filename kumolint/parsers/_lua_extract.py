@@ -117,21 +117,25 @@ class _Extractor(LuaScope):
             parent = outer.parent
             if parent is None:
                 break
-            if parent.type == "parenthesized_expression":
+            kind = parent.type
+            if kind == "parenthesized_expression":
                 outer = parent
                 continue
-            if parent.type == "arguments" and parent.parent is not None:
-                name_of_call = self.call_name(parent.parent)
-                first = self.args(parent.parent)[:1] == [outer]
+            if kind == "arguments":
+                holder = parent.parent
+                if holder is None:
+                    break
+                name_of_call = self.call_name(holder)
+                first = self.args(holder)[:1] == [outer]
                 if first and name_of_call == "assert":
                     guard = "assert"
-                    outer = parent.parent
+                    outer = holder
                     continue
                 if first and name_of_call in PASS_THROUGH:
-                    outer = parent.parent
+                    outer = holder
                     continue
                 break
-            if parent.type == "binary_expression" and operator_of(parent) == "or":
+            if kind == "binary_expression" and operator_of(parent) == "or":
                 if parent.child_by_field_name("left") != outer:
                     break
                 right = strip(parent.child_by_field_name("right") or parent)

@@ -317,8 +317,10 @@ class LuaScope:
         return self._resolve(node, depth, level)
 
     def _resolve(self, node: Node, depth: int, level: int) -> Source | None:
-        node = strip(node)
         kind = node.type
+        if kind == "parenthesized_expression":
+            node = strip(node)
+            kind = node.type
         if level > MAX_DEPTH:  # a pathological `a or b or c ...` chain
             return Source("expression", self.s.span(node))
         if kind == "string":
@@ -381,7 +383,8 @@ class LuaScope:
             parent = node.parent
             if parent is None:
                 return None
-            if parent.type == "field":
+            kind = parent.type
+            if kind == "field":
                 key = self.field_key(parent)
                 table = parent.parent
                 if key is None or table is None:
@@ -389,9 +392,9 @@ class LuaScope:
                 keys.append(key)
                 node = table
                 continue
-            if parent.type == "expression_list" and parent.parent is not None:
+            if kind == "expression_list":
                 statement = parent.parent
-                if statement.type == "assignment_statement":
+                if statement is not None and statement.type == "assignment_statement":
                     for target, value in self.pairs(statement):
                         owner = self.path(target) if value == node else None
                         if owner is not None:
