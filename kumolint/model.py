@@ -8,7 +8,7 @@ by family in `kumolint.facts`; the model stores them by type and hands them out 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -88,10 +88,18 @@ class RepoModel:
     parsed: frozenset[str] = frozenset()
     skipped: tuple[SkippedFile, ...] = ()
     facts: Mapping[type, tuple[Any, ...]] = field(default_factory=dict)
+    _derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def of(self, kind: type[T]) -> tuple[T, ...]:
         """Every fact of type `kind`, in path then position order."""
         return self.facts.get(kind, ())  # type: ignore[return-value]
+
+    def derived(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()` once per model: rule helpers share what several rules derive (an index
+        of paths, the KumoMTA env files) instead of each rule deriving it again."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]  # type: ignore[no-any-return]
 
     @classmethod
     def build(

@@ -11,6 +11,12 @@ from dataclasses import dataclass
 
 from kumolint.finding import Span
 
+# Variables that say where mail leaves from, or which name it says HELO with.
+EGRESS_VARIABLES = frozenset(
+    {"kumoproxy_public_ip", "proxy_public_ip", "egress_ip", "public_egress_ip"}
+)
+HELO_VARIABLES = frozenset({"kumoproxy_helo", "ehlo_domain", "helo_name"})
+
 
 @dataclass(frozen=True, slots=True)
 class DnsRecord:

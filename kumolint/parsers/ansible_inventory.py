@@ -11,17 +11,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from kumolint.facts.dns import InventoryValue, MtaHost
+from kumolint.facts.dns import EGRESS_VARIABLES, HELO_VARIABLES, InventoryValue, MtaHost
 from kumolint.finding import Span
 from kumolint.model import ParseError
 from kumolint.parsers import parser
 
 MTA_NAME = re.compile(r"kumo|mta|proxy", re.IGNORECASE)
-# Variables that say where mail leaves from, or which name it says HELO with.
-EGRESS_VARIABLES = frozenset(
-    {"kumoproxy_public_ip", "proxy_public_ip", "egress_ip", "public_egress_ip"}
-)
-HELO_VARIABLES = frozenset({"kumoproxy_helo", "ehlo_domain", "helo_name"})
 _ASSIGNMENT = re.compile(r"""([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S*)""")
 _TOKEN = re.compile(r"""(?:[^\s"'=]+=(?:"[^"]*"|'[^']*'|\S*))|\S+""")
 

@@ -18,6 +18,7 @@ from kumolint.config import Config
 from kumolint.facts.env import EnvAssignment, EnvFile
 from kumolint.facts.modes import InstalledFile
 from kumolint.model import RepoModel
+from kumolint.rules._modes import source_path
 from kumolint.values import is_high_entropy, is_secret_name, known_format
 
 KUMOMTA_ENV_NAMES = frozenset(
@@ -106,30 +107,24 @@ def installed_as_kumomta_env(model: RepoModel) -> frozenset[str]:
     found = set()
     for fact in model.of(InstalledFile):
         if fact.writes and _KUMOMTA_ENV_DEST.fullmatch(fact.dest):
-            source = _installed_source(fact, model.files)
+            source = source_path(model, fact)
             if source is not None:
                 found.add(source)
     return frozenset(found)
 
 
-def _installed_source(fact: InstalledFile, paths: Iterable[str]) -> str | None:
-    """The repo file `fact.source` names: relative to the manifest, or as a path suffix."""
-    source = (fact.source or "").strip().removeprefix("./")
-    if not source or "$" in source or source.startswith("/"):
-        return None
-    exact = {posixpath.normpath(posixpath.join(posixpath.dirname(fact.span.path), source)), source}
-    found = sorted(p for p in paths if p in exact or p.endswith("/" + source))
-    return found[0] if found else None
-
-
 def kumomta_env_files(model: RepoModel) -> list[EnvFileView]:
     """The env files (systemd/dotenv) KumoMTA reads: by name, by content or by install target."""
-    installed = installed_as_kumomta_env(model)
-    return [
-        view
-        for view in env_files(model)
-        if view.file.path in installed or is_kumomta_env_file(view, model.config)
-    ]
+
+    def find() -> list[EnvFileView]:
+        installed = installed_as_kumomta_env(model)
+        return [
+            view
+            for view in env_files(model)
+            if view.file.path in installed or is_kumomta_env_file(view, model.config)
+        ]
+
+    return model.derived("kumomta-env-files", find)
 
 
 def kumomta_assignments(model: RepoModel) -> Iterable[EnvAssignment]:

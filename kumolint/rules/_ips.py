@@ -16,12 +16,17 @@ import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from kumolint.facts.dns import DnsRecord, InventoryValue, MtaHost
+from kumolint.facts.dns import (
+    EGRESS_VARIABLES,
+    HELO_VARIABLES,
+    DnsRecord,
+    InventoryValue,
+    MtaHost,
+)
 from kumolint.facts.env import EnvAssignment
 from kumolint.facts.lua import EgressPath, EgressSource, Source
 from kumolint.finding import Related, Span
 from kumolint.model import RepoModel
-from kumolint.parsers.ansible_inventory import EGRESS_VARIABLES, HELO_VARIABLES
 from kumolint.rules._spf import IpAddress, normalise_name, repo_records
 from kumolint.values import is_documentation_ip, is_placeholder
 

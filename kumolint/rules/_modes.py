@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 
 from kumolint.facts.env import EnvAssignment
 from kumolint.facts.keys import PemBlock
@@ -53,7 +53,7 @@ def render_mode(fact: InstalledFile, model: RepoModel | None = None) -> str:
     if fact.mode is None:
         return "unknown"
     if model is not None and fact.mode == 0o644 and "from git" in fact.default_reason:
-        source = source_path(fact, model.files)
+        source = source_path(model, fact)
         if source is not None and model.files[source].executable:
             return "0755"
     if fact.known_bits == 0o7777:
@@ -61,18 +61,30 @@ def render_mode(fact: InstalledFile, model: RepoModel | None = None) -> str:
     return fact.raw_mode or f"{fact.mode:04o}"
 
 
-def source_path(fact: InstalledFile, paths: Iterable[str]) -> str | None:
-    """The path among `paths` that `fact.source` names (relative to the manifest, or a suffix)."""
+def source_path(
+    model: RepoModel, fact: InstalledFile, among: Collection[str] | None = None
+) -> str | None:
+    """The repo file `fact.source` names (relative to the manifest, or as a path suffix),
+    the first in path order, optionally only among the paths `among`."""
     if not fact.source:
         return None
     source = fact.source.strip().removeprefix("./")
     if "$" in source or not source or source.startswith("/"):
         return None
-    here = posixpath.dirname(fact.span.path)
-    exact = {posixpath.normpath(posixpath.join(here, source)), source}
+    exact = {posixpath.normpath(posixpath.join(posixpath.dirname(fact.span.path), source)), source}
     suffix = "/" + source
-    found = sorted(p for p in paths if p in exact or p.endswith(suffix))
-    return found[0] if found else None
+    by_name = model.derived("paths-by-basename", lambda: _paths_by_basename(model.files))
+    for path in by_name.get(posixpath.basename(source), ()):
+        if (path in exact or path.endswith(suffix)) and (among is None or path in among):
+            return path
+    return None
+
+
+def _paths_by_basename(paths: Iterable[str]) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for path in sorted(paths):
+        index.setdefault(posixpath.basename(path), []).append(path)
+    return index
 
 
 def secret_sources(model: RepoModel) -> set[str]:
@@ -98,7 +110,7 @@ def secret_reason(
         return fact.secret_hint
     dest = fact.dest
     sources = secret_sources(model) if sources is None else sources
-    source = source_path(fact, sources)
+    source = source_path(model, fact, among=sources)
     if source is not None:
         return f"it installs {source}, which holds secrets"
     if matches(dest, PUBLIC_PATHS):
@@ -107,7 +119,7 @@ def secret_reason(
     if matches(dest, [g for g in globs if g != "*.pem"]):
         return "it matches secret-paths"
     pem_key = "*.pem" in globs and dest.endswith(".pem")
-    if pem_key and not _looks_public(dest, source_path(fact, model.files), model):
+    if pem_key and not _looks_public(dest, source_path(model, fact), model):
         return "it matches secret-paths"
     return None
 
