@@ -31,7 +31,7 @@ def repo(tmp_path: Path) -> Path:
 
 def _scanned(root: Path) -> int:
     files, _ = repo_files(root)
-    return len(build_model(root, files, Config()).model.parsed)
+    return len(build_model(root, files, Config(), cache=False).model.parsed)
 
 
 def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, Any]:

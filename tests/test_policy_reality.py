@@ -68,7 +68,7 @@ def test_clean_policy_exposes_the_facts_other_rules_need() -> None:
 
     root = POLICIES / "clean"
     files, skipped = repo_files(root)
-    model = build_model(root, files, Config(), skipped=skipped).model
+    model = build_model(root, files, Config(), skipped=skipped, cache=False).model
     (auth,) = model.of(HttpAuth)
     assert (auth.scheme, auth.token.kind, auth.token.env_name) == (
         "bearer",
