@@ -13,7 +13,7 @@ from tests.conftest import RULES
 from tests.test_audit import KEY, commit, git
 
 needs_fork = pytest.mark.skipif(
-    lint.worker_count(1000, 2) == 1, reason="no fork start method, or Python < 3.11"
+    lint.worker_count(1000, 2) == 1, reason="workers need Linux (fork)"
 )
 
 
@@ -65,10 +65,32 @@ def test_workers_give_the_same_result_as_one_process(tmp_path: Path) -> None:
 def test_small_histories_are_linted_in_process() -> None:
     assert lint.worker_count(lint.PARALLEL_FROM - 1) == 1
     assert lint.worker_count(5, jobs=1) == 1
-    if sys.version_info < (3, 11):
+    if not sys.platform.startswith("linux"):
         assert lint.worker_count(10_000, jobs=4) == 1
     else:
         assert lint.worker_count(3, jobs=4) == 3  # never more workers than versions
+
+
+def test_findings_survive_the_trip_back_from_a_worker() -> None:
+    import pickle
+    from dataclasses import fields
+
+    from kumolint.finding import Finding, Related, Severity, Span
+
+    span = Span("deploy/kumomta.env", 3, 1, 3, 20)
+    finding = Finding(
+        rule_id="KL101",
+        severity=Severity.ERROR,
+        span=span,
+        message="populated secret PING8_API_TOKEN",
+        related=(Related(span, "here"),),
+    )
+    back = pickle.loads(pickle.dumps(finding))
+    # equality skips most fields (compare=False): check each one
+    assert [getattr(back, f.name) for f in fields(Finding)] == [
+        getattr(finding, f.name) for f in fields(Finding)
+    ]
+    assert (back.span.end_line, back.span.end_column) == (3, 20)
 
 
 @needs_fork

@@ -88,9 +88,10 @@ def worker_count(versions: int, jobs: int | None = None) -> int:
     else:
         affinity = getattr(os, "sched_getaffinity", None)
         wanted = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
-    # Workers inherit the loaded rules through fork. Before 3.11, frozen slotted dataclasses
-    # (Finding, Span) cannot be unpickled, so findings could not come back from a worker.
-    if "fork" not in multiprocessing.get_all_start_methods() or sys.version_info < (3, 11):
+    # Workers inherit the loaded rules through fork, which only Linux makes safe (macOS
+    # system libraries may not survive it). Findings come back pickled: frozen slotted
+    # dataclasses get __getstate__/__setstate__ from `dataclass` since 3.10 (bpo-43999).
+    if not sys.platform.startswith("linux"):
         return 1
     return max(1, min(wanted, 8, versions))
 
