@@ -6,12 +6,11 @@ numbered; suppressed findings are left out (the report has no notion of them).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from kumolint.finding import Severity
 from kumolint.formatters import Output
-from kumolint.formatters._common import unique_fingerprints
+from kumolint.formatters._common import json_text, unique_fingerprints
 
 _SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.NOTE: "minor"}
 
@@ -38,4 +37,4 @@ def render(output: Output) -> str:
                 },
             }
         )
-    return json.dumps(issues, indent=2, ensure_ascii=True) + "\n"
+    return json_text(issues)

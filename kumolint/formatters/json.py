@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
 from kumolint.finding import Finding
 from kumolint.formatters import Output
+from kumolint.formatters._common import json_text
 
 VERSION = 1
 
@@ -29,7 +29,7 @@ def render(output: Output) -> str:
     }
     if output.suppressed:
         document["suppressed"] = [finding_to_dict(f) for f in output.suppressed]
-    return json.dumps(document, indent=2, ensure_ascii=True) + "\n"
+    return json_text(document)
 
 
 def finding_to_dict(finding: Finding) -> dict[str, Any]:

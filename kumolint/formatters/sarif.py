@@ -8,13 +8,12 @@ which code scanning shows as dismissed. No snippet is ever written: a region is 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from kumolint import docs
 from kumolint.finding import Finding, Span
 from kumolint.formatters import Output
-from kumolint.formatters._common import path_uri, unique_fingerprints
+from kumolint.formatters._common import json_text, path_uri, unique_fingerprints
 from kumolint.registry import Rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -61,7 +60,7 @@ def render(output: Output) -> str:
             }
         ]
     document = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-    return json.dumps(document, indent=2, ensure_ascii=True) + "\n"
+    return json_text(document)
 
 
 def _descriptor(rule_id: str, rule: Rule | None) -> dict[str, Any]:
