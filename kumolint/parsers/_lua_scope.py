@@ -89,7 +89,8 @@ class LuaScope:
             name_node = call.child_by_field_name("name")
             if name_node is None:
                 continue
-            if name_node.type == "method_index_expression":
+            kind = name_node.type
+            if kind == "method_index_expression":
                 call_names[call.id] = None
                 method = name_node.child_by_field_name("method")
                 if method is None:
@@ -103,7 +104,10 @@ class LuaScope:
                 continue
             methods[call.id] = None
             raw = data[name_node.start_byte : name_node.end_byte]
-            name = raw.decode() if plain_name(raw) else self.path(name_node)
+            if kind == "identifier":  # plain by construction: no pattern to check
+                name: str | None = raw.decode("utf-8", "replace")
+            else:
+                name = raw.decode() if plain_name(raw) else self.path(name_node)
             call_names[call.id] = name
             if name is not None:
                 self.named_calls.append((call, name))
