@@ -27,6 +27,10 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _INTERESTING_METHODS = frozenset({b"header", b"bearer_auth", b"basic_auth", b"new", b"new_json"})
 _PLAIN_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _HEADER_HINT = re.compile(rb"(?i)auth|key|token|secret|sign|pass")
+# Every key a field fact can come from has one of these: `is_secret_name` (token, secret,
+# passw..., ...key, credential, key_data), `vault_token`, and the auth headers of
+# `TOKEN_HEADER` (authorization, api-key, x-...key/token/secret/auth/signature/password).
+_CREDENTIAL_HINT = re.compile(rb"(?i)auth|key|token|secret|sign|pass|credential")
 
 
 class LuaScope:
@@ -35,7 +39,6 @@ class LuaScope:
     def __init__(self, source: LuaSource) -> None:
         self.s = source
         self.calls: list[Node] = []
-        self.fields: list[Node] = []
         self.assignments: list[Node] = []
         self.conditionals: list[Node] = []
         self.loops: list[Node] = []
@@ -71,7 +74,7 @@ class LuaScope:
     def _collect(self, root: Node) -> None:
         found = nodes_by_kind(root)
         self.calls = found["function_call"]
-        self.fields = found["field"]
+        field_names = found["field_name"]
         self.assignments = found["assignment_statement"]
         self.conditionals = sorted(
             found["if_statement"] + found["elseif_statement"], key=lambda n: n.start_byte
@@ -112,14 +115,17 @@ class LuaScope:
             if name is not None:
                 self.named_calls.append((call, name))
         header_hint = _HEADER_HINT.search
-        for field in self.fields:
-            value = field.child_by_field_name("value")
-            if value is None:
-                continue
-            name_node = field.child_by_field_name("name")
-            if name_node is None:
-                continue
+        credential_hint = _CREDENTIAL_HINT.search
+        for name_node in field_names:
             raw = data[name_node.start_byte : name_node.end_byte]
+            # Fields are read for secrets (a secret-looking key) and auth headers only: a
+            # plain ASCII key naming neither is done with (escaped keys are decoded first).
+            if not credential_hint(raw) and raw.isascii() and b"\\" not in raw:
+                continue
+            field = name_node.parent
+            value = field.child_by_field_name("value") if field is not None else None
+            if field is None or value is None:
+                continue
             # Only string values (secrets) and header-ish names (auth) are looked at later.
             if value.type != "string" and not header_hint(raw):
                 continue

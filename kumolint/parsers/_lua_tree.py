@@ -50,7 +50,6 @@ def lua_parser() -> Any:
 # The node kinds the extractor looks at, found by tree-sitter in C instead of a Python walk.
 _INTERESTING = (
     "function_call",
-    "field",
     "assignment_statement",
     "if_statement",
     "elseif_statement",
@@ -58,6 +57,10 @@ _INTERESTING = (
     "function_declaration",
     "function_definition",
 )
+# Table fields are many and few matter: their keys come straight from C, so a key can be
+# judged from its bytes before the field and its value are looked up.
+_FIELD_NAMES = "field_name"
+_CAPTURES = (*_INTERESTING, _FIELD_NAMES)
 
 
 @functools.lru_cache(maxsize=1)
@@ -66,11 +69,14 @@ def _query() -> Any:
     import tree_sitter_lua
 
     language = tree_sitter.Language(tree_sitter_lua.language())
-    return tree_sitter.Query(language, " ".join(f"({kind}) @{kind}" for kind in _INTERESTING))
+    patterns = [f"({kind}) @{kind}" for kind in _INTERESTING]
+    patterns.append(f"(field name: (_) @{_FIELD_NAMES})")
+    return tree_sitter.Query(language, " ".join(patterns))
 
 
 def nodes_by_kind(root: Node) -> dict[str, list[Node]]:
-    """Every node of the interesting kinds under `root`, by kind, in document order."""
+    """Every node of the interesting kinds under `root`, by kind, in document order; and
+    under "field_name" the key of every named table field."""
     import tree_sitter
 
     query = _query()
@@ -85,7 +91,7 @@ def nodes_by_kind(root: Node) -> dict[str, list[Node]]:
         found = grouped
     # Captures of nested nodes do not come in document order; the extractor's bisects need it.
     by_start = operator.attrgetter("start_byte")
-    return {kind: sorted(found.get(kind, ()), key=by_start) for kind in _INTERESTING}
+    return {kind: sorted(found.get(kind, ()), key=by_start) for kind in _CAPTURES}
 
 
 class LuaSource:
