@@ -82,7 +82,7 @@ def test_odd_path_names_and_large_blobs(repo: Path, capsys: pytest.CaptureFixtur
     git(repo, "add", ".")
     assert main(["check", "--staged", "--root", str(repo), "--format", "json"]) == 1
     out = capsys.readouterr().out
-    assert '"path": "keys/caf\\udce9 key.key"' in out
+    assert '"path": "keys/caf\\\\xe9 key.key"' in out  # the odd byte spelled out in JSON
     assert '"path": "keys/big.key"' in out  # listed as skipped, not linted
     assert "larger than max-file-size (200 bytes)" in out
 
