@@ -177,19 +177,18 @@ VENDOR_SAMPLES = (
 
 @pytest.mark.parametrize("sample", VENDOR_SAMPLES)
 def test_vendor_hint_lets_detect_secrets_name_the_format(sample: str) -> None:
-    from kumolint.rules._env import describe_secret
-    from kumolint.values import known_format
+    from kumolint.values import known_format, secret_kind
 
     assert known_format(sample) is not None
-    assert describe_secret(sample) == known_format(sample)
+    assert secret_kind(sample) == known_format(sample)
 
 
 def test_plain_tokens_do_not_import_detect_secrets() -> None:
     code = (
         "import sys\n"
-        "from kumolint.rules._env import describe_secret\n"
-        "assert describe_secret('Wq3eRt6yUi9oPa2sDf5gHj8kLz1xCv4b') == 'high-entropy'\n"
-        "assert describe_secret('hunter2') == 'literal'\n"
+        "from kumolint.values import secret_kind\n"
+        "assert secret_kind('Wq3eRt6yUi9oPa2sDf5gHj8kLz1xCv4b') == 'high-entropy'\n"
+        "assert secret_kind('hunter2') == 'literal'\n"
         "assert 'detect_secrets' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -19,7 +19,7 @@ from kumolint.facts.env import EnvAssignment, EnvFile
 from kumolint.facts.modes import InstalledFile
 from kumolint.model import RepoModel
 from kumolint.rules._modes import source_path
-from kumolint.values import is_high_entropy, is_secret_name, known_format
+from kumolint.values import is_high_entropy, is_secret_name
 
 KUMOMTA_ENV_NAMES = frozenset(
     {
@@ -54,17 +54,10 @@ _KUMOMTA_ENV_DEST = re.compile(
 )
 _KUMO_OWNER = re.compile(r"kumomta|kumod|kumo-mta", re.IGNORECASE)
 _DEFAULT = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?[-=]([^}]*)\}")
+
+
 # Something every detect-secrets regex plugin needs to match a bare value (its vendor prefix
 # or keyword), so values without it skip the ~0.2-0.4 s detect-secrets import on the hook path.
-_VENDOR_HINT = re.compile(
-    r"A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA|AKC|AP[0-9A-F]|AccountKey=|[MNO][\w-]{23,25}\."
-    r"|gh[pousr]_|GR1348941|gl[a-z]{1,7}-|eyJ|-us[0-9]|_authToken|sk-|PRIVATE KEY|PuTTY"
-    r"|pypi-|SG\.|xox[abposr]-|hooks\.slack\.com|sq0csp-|[rs]k_live_|[0-9]{8,10}:"
-    r"|AC[a-z0-9]{32}|SK[a-z0-9]{32}|cloudant|softlayer|ibm|cos|aws|://",
-    re.IGNORECASE,
-)
-
-
 @dataclass(frozen=True)
 class EnvFileView:
     """One env file with its assignments, in file order."""
@@ -140,14 +133,6 @@ def kumomta_assignments(model: RepoModel) -> Iterable[EnvAssignment]:
 def interpolation_defaults(text: str) -> list[str]:
     """The defaults of `${NAME:-default}` / `${NAME-default}` (compose, dotenv, shell)."""
     return [match[1] for match in _DEFAULT.finditer(text)]
-
-
-def describe_secret(text: str) -> str:
-    """What a real secret value looks like: a vendor format, "high-entropy" or "literal"."""
-    kind = known_format(text) if _VENDOR_HINT.search(text) else None
-    if kind:
-        return kind
-    return "high-entropy" if is_high_entropy(text) else "literal"
 
 
 def secret_variable_names(config: Config) -> tuple[str, ...]:

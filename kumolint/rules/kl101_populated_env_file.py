@@ -42,12 +42,11 @@ from kumolint.model import RepoModel
 from kumolint.registry import NoOptions, Report, rule
 from kumolint.rules._env import (
     ENV_FILE_DIALECTS,
-    describe_secret,
     interpolation_defaults,
     is_file_reference,
     is_secret_variable,
 )
-from kumolint.values import is_placeholder, is_trivial
+from kumolint.values import is_placeholder, is_trivial, secret_kind
 
 
 @rule(id="KL101", name="populated-env-file", severity=Severity.ERROR)
@@ -65,7 +64,7 @@ def check(model: RepoModel, options: NoOptions) -> Iterator[Report]:
             text, where = defaults[0], " as the default of its ${...:-default}"
         elif not _is_real(text):
             continue
-        kind = describe_secret(text)
+        kind = secret_kind(text)
         looks = "a non-placeholder literal" if kind == "literal" else kind
         message = f"{assignment.name} holds a real secret{where} ({looks})"
         yield Report(assignment.span, message, key=assignment.name)
