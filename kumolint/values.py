@@ -103,8 +103,11 @@ _VENDOR_SHAPE = re.compile(
     r"|eyJ|-us[0-9]|_authToken=|T3BlbkFJ|PRIVATE KEY|PuTTY-User-Key-File-2|pypi-AgE"
     r"|SG\.|sq0csp-|k_live_|\d:|AC[a-z0-9]{32}|SK[a-z0-9]{32}"
     r"|[0-9]\.[0-9]"  # public IPv4
-    # keyword-anchored patterns (AWS secret, Cloudant, IBM, SoftLayer) and Slack, any case
-    r"|(?i:key|pw|pass|token|cloudant|softlayer|xox|slack)"
+    # keyword-anchored patterns (Cloudant, IBM, SoftLayer: a keyword, then `=`, `:` or a
+    # space), AWS secret keys (need "aws") and Slack, any case; a bare random token has
+    # no such separator, so it never pays for importing detect-secrets
+    r"|(?i:aws|xox|slack|cloudant|softlayer"
+    r"|(?:key|pwd?|pass(?:word)?|token)[\"'\]]{0,2}[ \t]*[=: \t])"
 )
 
 
