@@ -18,8 +18,7 @@ STALE = "kumomta_user: kumod  # kumolint: ignore[KL106] -- stale\n"
 def _fired(root: Path, config: Config | None = None, only: tuple[str, ...] = ()) -> list[str]:
     rules = {k: v for k, v in RULES.items() if not only or k in only}
     return [
-        f"{f.span.path}:{f.span.line} {f.rule_id} {f.message}"
-        for f in lint(root, rules, config)
+        f"{f.span.path}:{f.span.line} {f.rule_id} {f.message}" for f in lint(root, rules, config)
     ]
 
 
