@@ -231,31 +231,24 @@ def _object(state: _State) -> dict[str, Any]:
 
 def _skip_to_close(state: _State) -> None:
     """Skip to the bracket that closes the current one (left in place)."""
-    depth = 0
-    while state.peek() is not None:
-        token = state.peek()
-        assert token is not None
-        if token.kind == "punct" and token.text in "([{":
-            depth += 1
-        elif token.kind == "punct" and token.text in ")]}":
-            if depth == 0:
-                return
-            depth -= 1
-        state.take()
+    _skip(state, at_separator=False)
 
 
 def _skip_expression(state: _State) -> None:
+    """Skip one expression: up to a `,` or `;` at this level, or the closing bracket."""
+    _skip(state, at_separator=True)
+
+
+def _skip(state: _State, *, at_separator: bool) -> None:
     depth = 0
-    while state.peek() is not None:
-        token = state.peek()
-        assert token is not None
+    while (token := state.peek()) is not None:
         if token.kind == "punct" and token.text in "([{":
             depth += 1
         elif token.kind == "punct" and token.text in ")]}":
             if depth == 0:
                 return
             depth -= 1
-        elif depth == 0 and token.kind == "punct" and token.text in ",;":
+        elif at_separator and depth == 0 and token.kind == "punct" and token.text in ",;":
             return
         state.take()
 
