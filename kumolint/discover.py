@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from kumolint.model import RepoFile, SkippedFile
@@ -67,36 +68,59 @@ def _skip_reason(root: Path, base: str, path: str) -> str | None:
     return None
 
 
-def _git_files(root: Path) -> dict[str, bool] | None:
-    """path -> executable bit, or None when `root` is not inside a git work tree."""
-    try:
-        tracked = _git(root, "ls-files", "-z", "--stage")
-        untracked = _git(root, "ls-files", "-z", "--others", "--exclude-standard")
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    files: dict[str, bool] = {}
-    for entry in tracked.split(b"\0"):
-        if not entry:
-            continue
-        meta, _, raw_path = entry.partition(b"\t")
-        mode = meta.split(b" ", 1)[0]
-        if mode == b"160000":  # a submodule: a commit, not a file of this repo
-            continue
-        files[os.fsdecode(raw_path)] = mode == b"100755"
-    for raw_path in untracked.split(b"\0"):
-        if raw_path:
-            path = os.fsdecode(raw_path)
-            files.setdefault(path, os.access(root / path, os.X_OK))
-    return files
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """One line of `git ls-files --stage`: what the index holds at `path`."""
+
+    path: str
+    mode: bytes  # b"100644", b"100755", b"120000" (symlink), b"160000" (submodule)
+    blob: str
+    stage: bytes  # b"0", or b"1"-b"3" for a conflicted path
+
+    @property
+    def executable(self) -> bool:
+        return self.mode == b"100755"
+
+    @property
+    def is_file(self) -> bool:
+        return self.mode not in (b"120000", b"160000")
 
 
-def _git(root: Path, *args: str) -> bytes:
+def index_entries(root: Path) -> list[IndexEntry]:
+    """The index of the git work tree at `root` (paths relative to `root`)."""
+    entries = []
+    for line in git_output(root, "ls-files", "-z", "--stage").split(b"\0"):
+        if line:
+            meta, _, raw_path = line.partition(b"\t")
+            mode, blob, stage = meta.split(b" ")
+            entries.append(IndexEntry(os.fsdecode(raw_path), mode, blob.decode("ascii"), stage))
+    return entries
+
+
+def git_output(root: Path, *args: str) -> bytes:
+    """stdout of a git command run in `root` with raw (unquoted) paths; raises on failure."""
     return subprocess.run(
         ["git", "-c", "core.quotepath=off", *args],
         cwd=root,
         capture_output=True,
         check=True,
     ).stdout
+
+
+def _git_files(root: Path) -> dict[str, bool] | None:
+    """path -> executable bit, or None when `root` is not inside a git work tree."""
+    try:
+        tracked = index_entries(root)
+        untracked = git_output(root, "ls-files", "-z", "--others", "--exclude-standard")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    # a submodule is a commit, not a file of this repo; a symlink is judged by _skip_reason
+    files = {e.path: e.executable for e in tracked if e.mode != b"160000"}
+    for raw_path in untracked.split(b"\0"):
+        if raw_path:
+            path = os.fsdecode(raw_path)
+            files.setdefault(path, os.access(root / path, os.X_OK))
+    return files
 
 
 def _walk(root: Path) -> dict[str, bool]:

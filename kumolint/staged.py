@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
+from kumolint.discover import git_output, index_entries
 from kumolint.model import RepoFile
 
-_SUBMODULE, _SYMLINK, _EXECUTABLE = b"160000", b"120000", b"100755"
+T = TypeVar("T")
 _CHUNK = 1 << 20
 
 
@@ -72,32 +74,31 @@ class Snapshot:
 
 def snapshot(root: Path, max_read: int) -> Snapshot:
     """Read the index of the repository at `root`; raises StagedError outside a work tree."""
-    listing = _git(root, "ls-files", "-z", "--stage")
     files: list[RepoFile] = []
     blobs: dict[str, str] = {}
-    for entry in listing.split(b"\0"):
-        if not entry:
-            continue
-        meta, _, raw_path = entry.partition(b"\t")
-        mode, blob, stage = meta.split(b" ")
-        if mode in (_SUBMODULE, _SYMLINK) or stage not in (b"0", b"2"):
+    for entry in _checked(index_entries, root):
+        if not entry.is_file or entry.stage not in (b"0", b"2"):
             continue  # a conflicted path is linted at "ours" (stage 2)
-        path = os.fsdecode(raw_path)
-        blobs[path] = blob.decode("ascii")
-        files.append(RepoFile(path, mode == _EXECUTABLE))
-    names = _git(root, "diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=d")
+        blobs[entry.path] = entry.blob
+        files.append(RepoFile(entry.path, entry.executable))
+    names = _checked(
+        git_output,
+        root,
+        "diff",
+        "--cached",
+        "--name-only",
+        "-z",
+        "--no-renames",
+        "--diff-filter=d",
+    )
     staged = {os.fsdecode(n) for n in names.split(b"\0") if n} & set(blobs)
     return Snapshot(root, sorted(files, key=lambda f: f.path), staged, blobs, max_read)
 
 
-def _git(root: Path, *args: str) -> bytes:
+def _checked(run: Callable[..., T], root: Path, *args: str) -> T:
+    """`run(root, *args)` with git's failures said as a StagedError."""
     try:
-        return subprocess.run(
-            ["git", "-c", "core.quotepath=off", *args],
-            cwd=root,
-            capture_output=True,
-            check=True,
-        ).stdout
+        return run(root, *args)
     except FileNotFoundError:
         raise StagedError("--staged needs git on PATH") from None
     except subprocess.CalledProcessError as error:
