@@ -48,7 +48,10 @@ def run_check_step(
     shim.mkdir(exist_ok=True)
     python = shim / "python"
     if not python.exists():
-        python.symlink_to(sys.executable)  # what setup-python puts first on PATH
+        # What setup-python puts first on PATH. A script, not a symlink: a symlinked venv
+        # interpreter outside its venv directory loses the venv's packages.
+        python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
+        python.chmod(0o755)
     outputs, summary = tmp_path / "github_output", tmp_path / "summary.md"
     outputs.write_text("")
     env = {
