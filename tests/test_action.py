@@ -143,7 +143,15 @@ def test_ci_workflow_runs_the_readme_test_command_and_dogfoods_the_action() -> N
     test_steps = WORKFLOW["jobs"]["test"]["steps"]
     assert any(s.get("run") == command for s in test_steps)
     dogfood = WORKFLOW["jobs"]["dogfood"]["steps"]
-    ours = next(s for s in dogfood if s.get("uses") == "./")
-    assert ours["with"]["paths"] == "examples"
+    ours = [s for s in dogfood if s.get("uses") == "./"]
+    assert [s["with"]["paths"] for s in ours] == [".", "examples/ping8-deploy"]
     upload = next(s for s in dogfood if "upload-sarif" in s.get("uses", ""))
-    assert upload["with"]["sarif_file"] == ours["with"]["sarif-file"]
+    assert upload["with"]["sarif_file"] == ours[0]["with"]["sarif-file"]
+    # the example has deliberate mistakes: its step may fail, and a later step demands it
+    assert ours[1]["continue-on-error"] is True
+    assert any("steps.example.outputs.exit-code" in str(s.get("env")) for s in dogfood)
+
+
+def test_the_repository_itself_passes_its_own_gate(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(ROOT), "--no-cache"]) == 0
+    assert capsys.readouterr().out == ""
