@@ -153,7 +153,10 @@ class _Reader:
             origin = self.absolute(args[1].text)[0] if len(args) > 1 else self.origin
             yield ZoneInclude(args[0].text, origin, self.span(entry))
         elif keyword != "$GENERATE":
-            yield self.error(f"unknown directive {entry.tokens[0].text}", entry.start)
+            # named only when it looks like one: a message never quotes arbitrary file text
+            word = entry.tokens[0].text
+            name = f" {word}" if re.fullmatch(r"\$[A-Za-z]{1,20}", word) else ""
+            yield self.error(f"unknown directive{name}", entry.start)
 
     def span(self, entry: _Entry) -> Any:
         return self.lines.span(self.path, entry.start, entry.end)

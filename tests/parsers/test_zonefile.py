@@ -156,3 +156,12 @@ def test_crlf_and_bom_read_like_plain_text() -> None:
         ("example.com.", "192.0.2.1", 1),
         ("mx.example.com.", "192.0.2.2", 2),
     ]
+
+
+def test_unknown_directive_message_never_quotes_arbitrary_text() -> None:
+    from kumolint.model import ParseError
+    from kumolint.parsers.zonefile import parse
+
+    text = "$ORIGIN example.com.\n$FOO bar\n$s3cr3t-Tok3n=x\n"
+    messages = [f.message for f in parse("z.zone", text) if isinstance(f, ParseError)]
+    assert messages == ["zone file: unknown directive $FOO", "zone file: unknown directive"]
